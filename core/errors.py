@@ -1,0 +1,153 @@
+"""The one exception root of sekisho.
+
+Every error has a stable snake_case ``code`` (clients and tests key on it) and an HTTP
+status. ``service/`` maps them to JSON in exactly one place; domain code never returns
+False for a failure, it raises one of these.
+"""
+
+from __future__ import annotations
+
+
+class SekishoError(Exception):
+    """Root of every error sekisho raises on purpose."""
+
+    code = "internal_error"
+    http_status = 500
+    default_message = "internal error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidRequest(SekishoError):
+    code = "invalid_request"
+    http_status = 400
+    default_message = "the request is malformed"
+
+
+class MalformedMultipart(InvalidRequest):
+    code = "malformed_multipart"
+    default_message = "the multipart body could not be parsed"
+
+
+class Unauthenticated(SekishoError):
+    code = "unauthenticated"
+    http_status = 401
+    default_message = "a valid API token is required"
+
+
+class Forbidden(SekishoError):
+    code = "forbidden"
+    http_status = 403
+    default_message = "your role does not allow this action"
+
+
+class SeparationOfDutiesViolation(Forbidden):
+    """兼務の禁止: the person who asks is never the person who approves (Saitama 第2 1(6))."""
+
+    code = "separation_of_duties"
+    default_message = "the requester cannot approve their own request"
+
+
+class NotFound(SekishoError):
+    code = "not_found"
+    http_status = 404
+    default_message = "no such object"
+
+
+class Conflict(SekishoError):
+    code = "conflict"
+    http_status = 409
+    default_message = "the object is not in a state that allows this"
+
+
+class PayloadTooLarge(SekishoError):
+    code = "payload_too_large"
+    http_status = 413
+    default_message = "the upload exceeds the configured size limit"
+
+
+class UnsupportedContent(SekishoError):
+    code = "unsupported_content"
+    http_status = 415
+    default_message = "this kind of content cannot be processed"
+
+
+class ContentRejected(SekishoError):
+    """Content was inspected and refused (corrupt, encrypted, over a parser limit...)."""
+
+    code = "content_rejected"
+    http_status = 422
+    default_message = "the content was refused"
+
+
+class CorruptFile(ContentRejected):
+    code = "corrupt_file"
+    default_message = "the file is corrupt or not what it claims to be"
+
+
+class EncryptedContent(ContentRejected):
+    code = "encrypted_content"
+    default_message = "the file is encrypted or password-protected and cannot be inspected"
+
+
+class LimitExceeded(ContentRejected):
+    code = "limit_exceeded"
+    default_message = "the file exceeds a processing limit"
+
+
+class VerificationFailed(ContentRejected):
+    code = "verification_failed"
+    default_message = "the cleaned output failed independent verification and was discarded"
+
+
+class AlgorithmNotAllowed(SekishoError):
+    """An algorithm, mode, key size or nonce length not on the CRYPTREC allow-list."""
+
+    code = "algorithm_not_allowed"
+    http_status = 400
+    default_message = "the algorithm is not on the allow-list"
+
+
+class DecryptionFailed(SekishoError):
+    """Deliberately opaque: never says whether the key, the tag or the header was wrong."""
+
+    code = "decryption_failed"
+    http_status = 500
+    default_message = "the object could not be decrypted"
+
+
+class KeyUnavailable(SekishoError):
+    code = "key_unavailable"
+    http_status = 500
+    default_message = "the key is not available"
+
+
+class ConfigurationError(SekishoError):
+    """Raised at start-up; stops the service with a message naming the file and field."""
+
+    code = "configuration_error"
+    http_status = 500
+    default_message = "the configuration is invalid"
+
+
+class ProfileInvalid(ConfigurationError):
+    code = "profile_invalid"
+    default_message = "a policy profile is invalid"
+
+
+class UnknownProfile(InvalidRequest):
+    code = "unknown_profile"
+    default_message = "no such policy profile"
+
+
+class AuditChainBroken(SekishoError):
+    code = "audit_chain_broken"
+    http_status = 500
+    default_message = "the audit chain does not verify"
