@@ -1,0 +1,108 @@
+"""PdfHandler: the PDF member of the handler contract (see handlers/base.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pikepdf import Name, Pdf
+
+from handlers.base import Handler, Inspection, PropertyValue
+from handlers.pdf import policy
+from handlers.pdf.document import PDF_MIME, open_pdf, pdf_errors, save_pdf
+from handlers.pdf.label import LABEL_KEYS, embed_label, extract_label
+from handlers.pdf.scan import ScanResult, remove, scan
+from handlers.pdf.textextract import extract_pdf_text
+
+_ID = Name("/ID")
+#: Metadata key reported when XMP packets are present (their fields are not parsed).
+XMP_KEY = "XMP"
+
+
+class PdfHandler(Handler):
+    """Removes metadata and active content from a PDF and writes a complete new file.
+
+    Removal list (kinds in handlers/pdf/policy.py): DocInfo and XMP everywhere (Saitama
+    第3 4(3) 属性情報); JavaScript name tree and /JS everywhere; /OpenAction; /AA on any
+    object; actions other than in-document GoTo, http(s)/mailto URI, page-navigation Named and
+    ResetForm (so Launch, SubmitForm, ImportData, GoToR, GoToE, RichMediaExecute...); XFA;
+    embedded and associated files (/EmbeddedFiles, /EF, /AF); /PieceInfo; thumbnails; media
+    annotations; catalog, /Names and trailer entries outside their allow-lists (Chiba 2(12)).
+    """
+
+    mime_types = frozenset({PDF_MIME})
+    output_mime_types = frozenset({PDF_MIME})
+    label_metadata_keys = LABEL_KEYS
+
+    _pdf: Pdf
+    _scan: ScanResult
+
+    def _load(self) -> None:
+        self._pdf = open_pdf(self._untrusted_data)
+        try:
+            with pdf_errors("inspected"):
+                # The walk is part of validation: a structure too large to walk is refused
+                # at open, not half-way through cleaning.
+                self._scan = scan(self._pdf)
+        except BaseException:
+            self._pdf.close()
+            raise
+
+    def inspect(self) -> Inspection:
+        counts = self._scan.counts()
+        xmp = (XMP_KEY,) if policy.XMP_METADATA in counts else ()
+        return Inspection(
+            mime=PDF_MIME,
+            metadata_keys=self._scan.info_keys + xmp,
+            active_content={
+                k: n for k, n in counts.items() if k not in policy.HIDDEN_DATA_KINDS
+            },
+            hidden_data={k: n for k, n in counts.items() if k in policy.HIDDEN_DATA_KINDS},
+            properties=self._properties(),
+        )
+
+    def _properties(self) -> dict[str, PropertyValue]:
+        with pdf_errors("inspected"):
+            return {
+                "pages": len(self._pdf.pages),
+                "pdf_version": str(self._pdf.pdf_version),
+                "objects": len(self._pdf.objects),
+            }
+
+    def extract_text(self) -> str:
+        # pypdf reads qpdf's rewrite of the input, not the raw bytes: the classifier then sees
+        # the same structure (repaired xref, same objects) that clean() builds the released
+        # file from, so a file cannot show the classifier one text and the reader another.
+        return extract_pdf_text(save_pdf(self._pdf))
+
+    def _sanitise(self) -> tuple[bytes, dict[str, int]]:
+        # A second parse of the original: the instance's own parse stays as it was, so
+        # inspect() and extract_text() keep describing the input.
+        with open_pdf(self._untrusted_data) as pdf, pdf_errors("cleaned"):
+            result = scan(pdf)
+            remove(result.hazards)
+            removed = result.counts()
+            if result.has_info and policy.INFO in pdf.trailer:
+                del pdf.trailer[policy.INFO]
+                removed[policy.DOCUMENT_INFO] = removed.get(policy.DOCUMENT_INFO, 0) + 1
+            if _ID in pdf.trailer:
+                # The original /ID links the output to the source file; qpdf would keep its
+                # first half. Without it, a fresh content-derived /ID is written.
+                del pdf.trailer[_ID]
+                removed["document_id"] = 1
+            return save_pdf(pdf), removed
+
+    @classmethod
+    def write_label(cls, cleaned: bytes, label: Mapping[str, object]) -> bytes:
+        # Refuse to label anything that is not already a verified clean PDF, then verify the
+        # labelled output again: it must differ from the clean file only by the label.
+        cls.verify(cleaned)
+        labelled = embed_label(cleaned, label)
+        cls.verify(labelled)
+        return labelled
+
+    @classmethod
+    def read_label(cls, data: bytes) -> dict[str, object] | None:
+        return extract_label(data)
+
+    def close(self) -> None:
+        self._pdf.close()
