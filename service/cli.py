@@ -1,0 +1,171 @@
+"""The ``sekisho`` command line: init, serve, worker, users, tokens, audit, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from core.errors import SekishoError
+from core.roles import ROLES, SECURITY_ADMIN
+from core.settings import load_settings
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _runtime() -> Runtime:
+    from service.runtime import build_runtime
+
+    return build_runtime()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from service.bootstrap import initialise
+
+    initialise(load_settings(), quiet=args.quiet)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.bootstrap import initialise
+    from service.supervisor import serve
+
+    settings = load_settings()
+    initialise(settings, quiet=False)
+    return serve(settings, bind=args.bind or settings.bind, with_worker=not args.no_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from service.supervisor import run_worker
+
+    return run_worker(concurrency=args.concurrency)
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from service.accounts import create_user
+    from service.serializers import user_json
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        user = create_user(session, rt.audit_mac, name=args.name, roles=args.role,
+                           profile=args.profile, actor="cli", known_profiles=rt.profiles)
+        out = user_json(user)
+    print(json.dumps(out, ensure_ascii=False) if args.json else
+          f"user {out['name']} created with roles {', '.join(out['roles'])}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from service.models import User
+    from service.serializers import user_json
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        users = [user_json(u) for u in session.execute(select(User).order_by(User.name)).scalars()]
+    if args.json:
+        print(json.dumps(users, ensure_ascii=False))
+    for u in [] if args.json else users:
+        print(f"{u['name']}\t{','.join(u['roles'])}\t{u['profile'] or '(default)'}")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from service.accounts import create_token, find_user
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        token = create_token(session, rt.audit_mac, user=find_user(session, args.user),
+                             actor="cli")
+    print(json.dumps({"user": args.user, "token": token}) if args.json else token)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from service.audit import verify_chain
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        report = verify_chain(session, rt.audit_mac)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    elif report.ok:
+        print(f"audit chain OK: {report.events} events verified")
+    else:
+        print(f"audit chain BROKEN at event {report.first_bad_seq}: {report.problem}",
+              file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_jobs_resume(args: argparse.Namespace) -> int:
+    from service.jobs import sweep_stalled
+    from service.queue import enqueue
+
+    rt = _runtime()
+    ids = sweep_stalled(rt, lambda job_id: enqueue(rt.settings, job_id))
+    print(json.dumps({"requeued": ids}) if args.json else f"re-queued {len(ids)} job(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sekisho", description="関所 checkpoint service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="create the data directory, KEK, schema and first admin")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("serve", help="run the API and an embedded worker")
+    p.add_argument("--bind", help="host:port (default SEKISHO_BIND or 127.0.0.1:8080)")
+    p.add_argument("--no-worker", action="store_true", help="API only")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run a pipeline worker")
+    p.add_argument("--concurrency", type=int, default=1)
+    p.set_defaults(func=cmd_worker)
+    _add_user_commands(sub)
+    tokens = sub.add_parser("tokens").add_subparsers(dest="tokens_command", required=True)
+    p = tokens.add_parser("create", help="issue an API token (shown once)")
+    p.add_argument("--user", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tokens_create)
+    audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", help="verify the audit hash chain; non-zero if broken")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit_verify)
+    jobs = sub.add_parser("jobs").add_subparsers(dest="jobs_command", required=True)
+    p = jobs.add_parser("resume", help="re-queue jobs whose worker died")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_jobs_resume)
+    return parser
+
+
+def _add_user_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("add", help="create a user")
+    p.add_argument("name")
+    p.add_argument("--role", action="append", required=True, choices=sorted(ROLES),
+                   help=f"repeatable; e.g. --role uploader (admin role: {SECURITY_ADMIN})")
+    p.add_argument("--profile", help="policy profile (default: the deployment's)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", help="list users")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users_list)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except SekishoError as exc:
+        print(f"sekisho: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

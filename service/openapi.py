@@ -1,0 +1,143 @@
+"""The OpenAPI 3.1 document for /v1, and a readable HTML page made from it (no CDN: offline).
+
+Paths, methods and the roles each endpoint requires are read from the Flask app itself, so the
+document cannot drift from the code; summaries and shapes are written here.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from flask import Flask
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+JSON_OBJ = {"type": "object"}
+
+DOCS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/v1/health"): {"summary": "Liveness check (no token needed)."},
+    ("GET", "/v1/openapi.json"): {"summary": "This document."},
+    ("GET", "/v1/docs"): {"summary": "Human-readable API page.", "content": "text/html"},
+    ("GET", "/v1/profiles"): {"summary": "Policy profiles with their native level and "
+                              "restriction names."},
+    ("GET", "/v1/me"): {"summary": "The calling user, roles and effective profile."},
+    ("GET", "/v1/users"): {"summary": "List users."},
+    ("POST", "/v1/users"): {
+        "summary": "Create a user.", "status": 201,
+        "body": {"type": "object", "required": ["name", "roles"], "properties": {
+            "name": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
+            "profile": {"type": "string"}}}},
+    ("POST", "/v1/users/{name}/tokens"): {
+        "summary": "Issue an API token for a user; it is shown once, only its hash is kept.",
+        "status": 201},
+    ("GET", "/v1/documents"): {"summary": "List documents (your own; reviewers see all)."},
+    ("POST", "/v1/documents"): {
+        "summary": "Upload a document: multipart field `file`, or a raw body with the name in "
+                   "`X-Sekisho-Filename`. Streamed into the store encrypted under a fresh "
+                   "per-document key; processing (detect, classify, sanitise, label) is queued.",
+        "status": 202, "upload": True,
+        "errors": {"400": "malformed multipart / missing file", "413": "over the size limit"}},
+    ("GET", "/v1/documents/{document_id}"): {
+        "summary": "State, labels, findings, processing report, job progress and history."},
+    ("GET", "/v1/documents/{document_id}/content"): {
+        "summary": "Decrypted content: `variant` = labelled (default when ready), sanitised or "
+                   "original. Submitter and approvers only.",
+        "content": "application/octet-stream",
+        "query": {"variant": "labelled | sanitised | original"}},
+    ("POST", "/v1/documents/{document_id}/retry"): {
+        "summary": "Re-run processing of a failed document from its last completed stage.",
+        "status": 202},
+    ("GET", "/v1/audit/events"): {
+        "summary": "Audit events in order (paged with `after`).",
+        "query": {"after": "sequence number", "limit": "max 500", "object_id": "filter"}},
+    ("GET", "/v1/audit/verify"): {"summary": "Verify the hash chain and HMACs of the log."},
+}
+
+
+def _path_of(rule: str) -> str:
+    return rule.replace("<", "{").replace(">", "}")
+
+
+def _operation(method: str, path: str, doc: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    status = str(doc.get("status", 200))
+    content = doc.get("content", "application/json")
+    schema = JSON_OBJ if content == "application/json" else {"type": "string", "format": "binary"}
+    op: dict[str, Any] = {
+        "summary": doc["summary"],
+        "responses": {status: {"description": "OK", "content": {content: {"schema": schema}}}},
+    }
+    if roles:
+        op["security"] = [{"bearer": []}]
+        op["x-required-roles"] = roles
+        op["responses"]["401"] = {"description": "no valid token",
+                                  "content": {"application/json": {"schema": ERROR}}}
+        op["responses"]["403"] = {"description": "wrong role",
+                                  "content": {"application/json": {"schema": ERROR}}}
+    for code, text in doc.get("errors", {}).items():
+        op["responses"][code] = {"description": text,
+                                 "content": {"application/json": {"schema": ERROR}}}
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in _path_params(path)]
+    params += [{"name": n, "in": "query", "description": d, "schema": {"type": "string"}}
+               for n, d in doc.get("query", {}).items()]
+    if params:
+        op["parameters"] = params
+    if "body" in doc:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": doc["body"]}}}
+    if doc.get("upload"):
+        op["requestBody"] = {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "file": {"type": "string", "format": "binary"}}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    return op
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1/"):
+            continue
+        path = _path_of(rule.rule)
+        view = app.view_functions[rule.endpoint]
+        roles = sorted(getattr(view, "required_roles", ()))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            doc = DOCS.get((method, path)) or {"summary": "(undocumented)"}
+            paths.setdefault(path, {})[method.lower()] = _operation(method, path, doc, roles)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "sekisho API", "version": "1",
+                 "description": "関所 — classification and handling control for documents."},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
+                                  "properties": {"error": {"type": "string"},
+                                                 "message": {"type": "string"}}}},
+        },
+    }
+
+
+def render_html(spec: dict[str, Any]) -> str:
+    rows = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            roles = ", ".join(op.get("x-required-roles", [])) or "none"
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}"
+                f"</code></td><td>{html.escape(op['summary'])}</td><td>{html.escape(roles)}</td>"
+                f"<td>{', '.join(sorted(op['responses']))}</td></tr>")
+    return (
+        "<!doctype html><html lang='ja'><meta charset='utf-8'><title>sekisho API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ccc;"
+        "padding:.4em;text-align:left;vertical-align:top}</style>"
+        "<h1>sekisho API (v1)</h1><p>Authenticate with <code>Authorization: Bearer TOKEN"
+        "</code>. Errors are JSON: <code>{\"error\": code, \"message\": text}</code>. "
+        "Machine-readable: <a href='/v1/openapi.json'>/v1/openapi.json</a>.</p>"
+        "<table><tr><th>Method</th><th>Path</th><th>What it does</th><th>Roles</th>"
+        f"<th>Responses</th></tr>{''.join(rows)}</table></html>"
+    )

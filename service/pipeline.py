@@ -1,0 +1,122 @@
+"""The processing stages: detect -> classify -> sanitise -> label.
+
+A stage is a pure step: it reads a snapshot of the document and its decrypted versions and
+returns a :class:`StageOutput`; ``service.jobs`` applies the output in one short transaction
+(SQLite allows one writer at a time, so no parsing happens while the write lock is held).
+Each stage replaces its own section of the findings and report, so re-running a stage after a
+crash gives the same result (idempotent). Plaintext lives only in memory (design: no
+plaintext at rest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifiers import classify_text
+from core.labels import Label
+from core.states import STAGE_CLASSIFY, STAGE_DETECT, STAGE_LABEL, STAGE_SANITISE
+from handlers import detect_content_type, handler_for, write_label
+from service.runtime import Runtime
+
+ORIGINAL, SANITISED, LABELLED = "original", "sanitised", "labelled"
+
+
+@dataclass(frozen=True)
+class DocSnapshot:
+    id: str
+    filename: str | None
+    detected_type: str | None
+    profile: str
+    report: dict[str, Any]
+
+
+@dataclass
+class StageInput:
+    rt: Runtime
+    doc: DocSnapshot
+    load: Callable[[str], bytes]
+    _cache: dict[str, bytes] = field(default_factory=dict)
+
+    def plaintext(self, kind: str) -> bytes:
+        if kind not in self._cache:
+            self._cache[kind] = self.load(kind)
+        return self._cache[kind]
+
+
+@dataclass
+class StageOutput:
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+    doc_updates: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, bytes] = field(default_factory=dict)
+
+
+def _open_handler(inp: StageInput) -> Any:
+    mime = inp.doc.detected_type or "application/octet-stream"
+    return handler_for(mime).open(inp.plaintext(ORIGINAL))
+
+
+def detect(inp: StageInput) -> StageOutput:
+    detection = detect_content_type(inp.plaintext(ORIGINAL), inp.doc.filename)
+    return StageOutput(
+        findings=[f.to_dict() for f in detection.findings],
+        report=detection.to_dict(),
+        doc_updates={"detected_type": detection.mime},
+    )
+
+
+def classify(inp: StageInput) -> StageOutput:
+    text = _open_handler(inp).extract_text()
+    result = classify_text(text, inp.rt.profile(inp.doc.profile))
+    report = result.to_dict()
+    report.pop("findings", None)
+    report["text_characters"] = len(text)
+    return StageOutput(findings=[f.to_dict() for f in result.findings], report=report)
+
+
+def sanitise(inp: StageInput) -> StageOutput:
+    handler = _open_handler(inp)
+    before = handler.inspect()
+    cleaned = handler.clean()
+    # Verification is a fresh parse of the output; a failure discards it (fail closed).
+    handler.verify(cleaned)
+    return StageOutput(
+        report={
+            "before": before.to_dict(),
+            "sha256": hashlib.sha256(cleaned).hexdigest(),
+            "size": len(cleaned),
+            "verified": True,
+        },
+        versions={SANITISED: cleaned},
+    )
+
+
+def label(inp: StageInput) -> StageOutput:
+    profile = inp.rt.profile(inp.doc.profile)
+    final = profile.default_label
+    floor = inp.doc.report.get(STAGE_CLASSIFY, {}).get("floor")
+    if floor:
+        final = final.combine(Label.from_dict(floor))
+    sanitised = inp.plaintext(SANITISED)
+    labelled = write_label(sanitised, inp.doc.detected_type or "", final.to_dict())
+    return StageOutput(
+        report={
+            "label": final.to_dict(),
+            "display": profile.display(final),
+            "written_into_file": labelled != sanitised,
+            "sha256": hashlib.sha256(labelled).hexdigest(),
+        },
+        doc_updates={"label": final.to_dict()},
+        versions={LABELLED: labelled},
+    )
+
+
+STAGE_FUNCTIONS: dict[str, Callable[[StageInput], StageOutput]] = {
+    STAGE_DETECT: detect,
+    STAGE_CLASSIFY: classify,
+    STAGE_SANITISE: sanitise,
+    STAGE_LABEL: label,
+}

@@ -1,0 +1,94 @@
+"""Everything one process needs, built once from the settings (API, worker and CLI alike)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import ConfigurationError
+from core.profiles import Profile, get_profile, load_profiles
+from core.settings import Settings, load_settings
+from keys import AuditMac, FileKekProvider, KekProvider
+from service.blobstore import BlobStore
+from service.db import make_engine, make_session_factory
+from service.migrate import upgrade_to_head
+
+EXTENSION_KEY = "sekisho"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    kek: KekProvider
+    audit_mac: AuditMac
+    profiles: dict[str, Profile]
+    blobs: BlobStore
+
+    def profile(self, name: str | None) -> Profile:
+        return get_profile(self.profiles, name or self.settings.profile)
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the private data directory, the KEK and the schema (idempotent)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
+    settings.blob_dir.mkdir(mode=0o700, exist_ok=True)
+    if settings.uses_filesystem_broker:
+        for sub in ("messages", "processed", "control"):
+            (settings.broker_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    FileKekProvider(settings.kek_dir).initialise()
+    AuditMac.initialise(settings.kek_dir)
+    upgrade_to_head(make_engine(settings.database_url))
+
+
+def validated_profiles(settings: Settings) -> dict[str, Profile]:
+    """Load and validate every profile: an invalid one stops the process with file and field."""
+    profiles = load_profiles(settings.profile_dir)
+    if settings.profile not in profiles:
+        raise ConfigurationError(
+            f"SEKISHO_PROFILE={settings.profile!r} is not a known profile "
+            f"(known: {', '.join(sorted(profiles))})"
+        )
+    return profiles
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or load_settings()
+    profiles = validated_profiles(settings)
+    engine = make_engine(settings.database_url)
+    kek = FileKekProvider(settings.kek_dir)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        kek=kek,
+        audit_mac=AuditMac.from_kek_dir(settings.kek_dir),
+        profiles=profiles,
+        blobs=BlobStore(settings.blob_dir, kek),
+    )
+
+
+def runtime() -> Runtime:
+    rt: Runtime = current_app.extensions[EXTENSION_KEY]
+    return rt
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = runtime().sessions()
+    session: Session = g.db
+    return session
+
+
+def close_db_session(_exc: Any = None) -> None:
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.close()
