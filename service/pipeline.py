@@ -17,11 +17,15 @@ from typing import Any
 
 from classifiers import classify_text
 from core.labels import Label
+from core.profiles import Profile
 from core.states import STAGE_CLASSIFY, STAGE_DETECT, STAGE_LABEL, STAGE_SANITISE
 from handlers import detect_content_type, handler_for, write_label
 from service.runtime import Runtime
 
 ORIGINAL, SANITISED, LABELLED = "original", "sanitised", "labelled"
+# A document with 200k My Numbers would otherwise store tens of MB of findings; the counts
+# per entity type in the report stay exact.
+MAX_STORED_FINDINGS = 1000
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,10 @@ def classify(inp: StageInput) -> StageOutput:
     report = result.to_dict()
     report.pop("findings", None)
     report["text_characters"] = len(text)
-    return StageOutput(findings=[f.to_dict() for f in result.findings], report=report)
+    report["findings_total"] = len(result.findings)
+    report["findings_stored"] = min(len(result.findings), MAX_STORED_FINDINGS)
+    findings = [f.to_dict() for f in result.findings[:MAX_STORED_FINDINGS]]
+    return StageOutput(findings=findings, report=report)
 
 
 def sanitise(inp: StageInput) -> StageOutput:
@@ -102,16 +109,31 @@ def label(inp: StageInput) -> StageOutput:
         final = final.combine(Label.from_dict(floor))
     sanitised = inp.plaintext(SANITISED)
     labelled = write_label(sanitised, inp.doc.detected_type or "", final.to_dict())
+    within = profile.within_ceiling(final)
     return StageOutput(
+        findings=[] if within else [_above_ceiling(profile, final)],
         report={
             "label": final.to_dict(),
             "display": profile.display(final),
+            "within_ceiling": within,
             "written_into_file": labelled != sanitised,
             "sha256": hashlib.sha256(labelled).hexdigest(),
         },
         doc_updates={"label": final.to_dict()},
         versions={LABELLED: labelled},
     )
+
+
+def _above_ceiling(profile: Profile, label: Label) -> dict[str, Any]:
+    """CLS-09 (Saitama 第5 1(2)イ(ア), 第8 1(2)イ(オ)): nothing above the deployment's ceiling
+    may be handled here; the finding stops later steps (exports) from going ahead."""
+    return {
+        "code": "above_ceiling",
+        "reason": "CLS-09",
+        "message": f"the label exceeds this deployment's ceiling "
+                   f"({profile.display(profile.ceiling)['confidentiality']} / "
+                   f"{profile.ceiling.to_dict()['confidentiality']})",
+    }
 
 
 STAGE_FUNCTIONS: dict[str, Callable[[StageInput], StageOutput]] = {

@@ -150,3 +150,55 @@ def test_worker_killed_mid_job_resumes(
     assert body["job"]["attempts"] >= 2
     assert body["job"]["stages_done"] == ["detect", "classify", "sanitise", "label"]
     assert body["labels"]["label"]["confidentiality"] in ("C2", "C3")
+
+
+def process_inline(client: Any, rt: Any, headers: dict[str, str], data: bytes,
+                   name: str) -> dict[str, Any]:
+    """Upload, then run the job in this process (same code path as the worker's task)."""
+    doc = upload(client, headers, data, name)
+    with rt.sessions() as session:
+        job_id = session.query(Job).filter_by(document_id=doc["id"]).one().id
+    run_job(rt, job_id)
+    return dict(client.get(f"/v1/documents/{doc['id']}", headers=headers).get_json())
+
+
+def test_name_that_lies_about_the_content_is_a_finding(
+    client: Any, uploader: dict[str, str], rt: Any
+) -> None:
+    body = process_inline(client, rt, uploader, make_text_pdf("公開"), "minutes.txt")
+    assert body["state"] == "processed"
+    assert body["content_type"] == "application/pdf"  # from the bytes, not the name
+    mismatch = [f for f in body["findings"] if f.get("code") == "content_type_mismatch"]
+    assert mismatch and mismatch[0]["stage"] == "detect"
+
+
+def test_label_above_the_ceiling_is_a_finding(
+    client: Any, make_user: Any, rt: Any
+) -> None:
+    """Fire union: 特定個人情報 only in an internet-separated environment (CLS-19)."""
+    fire = make_user("fireman", "uploader", profile="soka-yashio-fire")
+    text = f"委託業務資料\n個人番号: {my_number('98765432109')}\n".encode()
+    body = process_inline(client, rt, fire, text, "list.txt")
+    assert body["state"] == "processed"
+    assert body["profile"] == "soka-yashio-fire"
+    assert body["labels"]["label"]["confidentiality"] == "C3"
+    assert body["report"]["label"]["within_ceiling"] is False
+    assert any(f.get("code") == "above_ceiling" for f in body["findings"])
+    plain = process_inline(client, rt, fire, "委託業務の連絡".encode(), "memo.txt")
+    assert plain["report"]["label"]["within_ceiling"] is True
+    assert not any(f.get("code") == "above_ceiling" for f in plain["findings"])
+
+
+def test_stored_findings_are_capped_but_counted(
+    client: Any, uploader: dict[str, str], rt: Any
+) -> None:
+    from service.pipeline import MAX_STORED_FINDINGS
+
+    numbers = [my_number(f"{i:011d}") for i in range(10_000_000_000, 10_000_001_500)]
+    text = "\n".join(f"個人番号 {n}" for n in numbers).encode()
+    body = process_inline(client, rt, uploader, text, "many.txt")
+    assert body["state"] == "processed"
+    assert body["report"]["classify"]["findings_total"] == 1500
+    stored = [f for f in body["findings"] if f.get("entity_type") == "JP_MY_NUMBER"]
+    assert len(stored) == MAX_STORED_FINDINGS
+    assert numbers[0] not in str(body)
