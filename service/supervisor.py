@@ -29,8 +29,12 @@ def run_worker(concurrency: int = 1) -> int:
     from service.tasks import celery_app
 
     # solo runs tasks in the worker process itself: the simplest thing for one embedded worker.
-    pool = ["--pool=solo"] if concurrency <= 1 else ["--pool=prefork", f"-c{concurrency}"]
-    celery_app.worker_main(["worker", "--loglevel=INFO", "-Q", QUEUE, *pool])
+    pool = ["--pool=solo", "-c1"] if concurrency <= 1 else ["--pool=prefork", f"-c{concurrency}"]
+    # Workers coordinate through the database (job leases), not through Celery's broadcast
+    # features, which also slow start-up and shutdown on the filesystem broker.
+    celery_app.worker_main(["worker", "--loglevel=INFO", "-Q", QUEUE, "-n", "sekisho@%h",
+                            "--without-mingle", "--without-gossip", "--without-heartbeat",
+                            *pool])
     return 0
 
 
