@@ -60,7 +60,7 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def server_latencies(env: dict[str, str]) -> list[float]:
+def server_latencies(env: dict[str, str], ids: list[str]) -> list[float]:
     os.environ.update(env)
     from core.settings import load_settings
     from service.db import make_engine
@@ -69,9 +69,9 @@ def server_latencies(env: dict[str, str]) -> list[float]:
     with engine.connect() as conn:
         from sqlalchemy import text
 
-        rows = conn.execute(text(
-            "SELECT d.created_at, j.finished_at FROM documents d JOIN jobs j "
-            "ON j.document_id = d.id WHERE j.state = 'succeeded'")).all()
+        rows = [r for r in conn.execute(text(
+            "SELECT d.created_at, j.finished_at, d.id FROM documents d JOIN jobs j "
+            "ON j.document_id = d.id WHERE j.state = 'succeeded'")).all() if r[2] in set(ids)]
     engine.dispose()
 
     def as_dt(v: Any) -> Any:
@@ -79,10 +79,19 @@ def server_latencies(env: dict[str, str]) -> list[float]:
 
         return v if not isinstance(v, str) else datetime.fromisoformat(v)
 
-    return [(as_dt(f) - as_dt(c)).total_seconds() for c, f in rows]
+    return [(as_dt(f) - as_dt(c)).total_seconds() for c, f, _ in rows]
 
 
-def run_case(name: str, count: int, broker: str | None) -> dict[str, Any]:
+def wait_processed(session: requests.Session, url: str, h: dict[str, str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if session.get(url, headers=h).json()["state"] in ("processed", "failed"):
+            return
+        time.sleep(0.01)
+    raise RuntimeError(f"{url} was not processed in time")
+
+
+def run_case(name: str, count: int, broker: str | None, idle: int) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="sekisho-bench-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKISHO_")}
@@ -123,7 +132,15 @@ def run_case(name: str, count: int, broker: str | None) -> dict[str, Any]:
             time.sleep(0.5)
         total_seconds = time.perf_counter() - t0
         failed = sum(1 for s in states if s == "failed")
-        latencies = server_latencies(env)
+        latencies = server_latencies(env, ids)
+        # One document at a time on an idle queue: the latency a single user sees.
+        idle_ids = []
+        for i in range(idle):
+            r = session.post(f"{base}/v1/documents", headers=h,
+                             files={"file": (f"idle{i}.pdf", pdfs[i], "application/pdf")})
+            idle_ids.append(r.json()["id"])
+            wait_processed(session, f"{base}/v1/documents/{idle_ids[-1]}", h)
+        idle_latencies = server_latencies(env, idle_ids)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(60)
@@ -133,6 +150,8 @@ def run_case(name: str, count: int, broker: str | None) -> dict[str, Any]:
             "uploads_per_min": count / upload_seconds * 60,
             "processed_per_min": count / total_seconds * 60,
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+            "idle": idle, "idle_p50": percentile(idle_latencies, 50),
+            "idle_p95": percentile(idle_latencies, 95),
             "pdf_bytes": sum(len(p) for p in pdfs) // count}
 
 
@@ -140,23 +159,26 @@ def report(result: dict[str, Any]) -> None:
     print(f"{result['name']:<22} {result['count']} PDFs (~{result['pdf_bytes']} B each), "
           f"failed {result['failed']}: uploads/min {result['uploads_per_min']:.0f}, "
           f"processed/min {result['processed_per_min']:.0f}, upload->processed "
-          f"p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s", flush=True)
+          f"p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s (burst); one at a time "
+          f"({result['idle']} docs): p50 {result['idle_p50'] * 1000:.0f} ms, "
+          f"p95 {result['idle_p95'] * 1000:.0f} ms", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--idle", type=int, default=30, help="one-at-a-time latency samples")
     args = parser.parse_args()
     print(f"sekisho pipeline benchmark: {args.count} small PDFs, one gunicorn (2 workers) "
           f"+ one embedded Celery worker (solo pool), {os.cpu_count()} CPUs", flush=True)
-    report(run_case("filesystem broker", args.count, None))
+    report(run_case("filesystem broker", args.count, None, args.idle))
     redis = start_redis()
     if redis is None:
         print("redis broker           skipped: redis-server is not installed")
         return 0
     proc, url = redis
     try:
-        report(run_case("redis broker", args.count, url))
+        report(run_case("redis broker", args.count, url, args.idle))
     finally:
         proc.terminate()
         proc.wait(10)

@@ -135,11 +135,14 @@ def verify_chain(session: Session, mac: Mac) -> ChainReport:
             return ChainReport(False, count, count + 1, problem)
         prev_hash, count = event.hash, count + 1
     head = session.get(AuditHead, HEAD_ID)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if head is not None and not mac.verify(_head_message(head.seq, head.hash), head.mac):
+    if head is None:
+        # `sekisho init` always writes events, so an initialised log never lacks its head:
+        # a missing head means the log was wiped (or never initialised).
+        return ChainReport(False, count, count + 1, "the chain head is missing (log wiped?)")
+    if not mac.verify(_head_message(head.seq, head.hash), head.mac):
         return ChainReport(False, count, head.seq, "chain head HMAC does not verify")
-    if (head_seq, head_hash) != (count, prev_hash):
+    if (head.seq, head.hash) != (count, prev_hash):
         return ChainReport(False, count, count + 1,
-                           f"chain ends at event {count} but the head records {head_seq} "
+                           f"chain ends at event {count} but the head records {head.seq} "
                            "(newest events deleted)")
     return ChainReport(True, count)

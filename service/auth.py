@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from service.db import utcnow
 from service.models import ApiToken, User
 
 TOKEN_PREFIX = "skt_"  # noqa: S105 - a prefix that makes leaked tokens greppable, not a secret
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -41,7 +43,12 @@ def user_for_token(session: Session, token: str) -> User | None:
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.user.disabled:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # Kept for account reviews (unused IDs are removed promptly); written at most once a
+    # minute so that reads do not each take SQLite's write lock.
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.commit()
     return row.user
 
 

@@ -89,7 +89,7 @@ class Document(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    owner: Mapped[User] = relationship(lazy="joined")
+    owner: Mapped[User] = relationship()
 
 
 class Blob(Base):

@@ -104,3 +104,34 @@ def test_api_verify_and_events(client: Any, make_user: Any, chain: Any) -> None:
     assert len(events["events"]) == 3
     more = client.get(f"/v1/audit/events?after={events['next_after']}", headers=auditor)
     assert more.get_json()["events"][0]["seq"] == events["next_after"] + 1
+
+
+def test_wiped_log_is_detected(chain: Any, service_env: dict[str, str]) -> None:
+    with chain.sessions.begin() as session:
+        session.execute(text("DELETE FROM audit_events"))
+        session.execute(text("DELETE FROM audit_head"))
+    result = audit_verify(service_env)
+    assert result.returncode == 1
+    assert "head is missing" in result.stderr
+
+
+def test_every_state_change_of_a_document_is_chained(client: Any, make_user: Any,
+                                                    rt: Any) -> None:
+    import io
+
+    from service.jobs import run_job
+    from service.models import Job
+
+    alice = make_user("alice", "uploader")
+    doc = client.post("/v1/documents", headers=alice,
+                      data={"file": (io.BytesIO("取扱注意".encode()), "a.txt")}).get_json()
+    with rt.sessions() as session:
+        job_id = session.query(Job).filter_by(document_id=doc["id"]).one().id
+    run_job(rt, job_id)
+    auditor = make_user("audrey", "auditor")
+    events = client.get(f"/v1/audit/events?object_id={doc['id']}",
+                        headers=auditor).get_json()["events"]
+    assert [e["action"] for e in events] == [
+        "document.received", "document.detect", "document.classify", "document.sanitise",
+        "document.label", "document.processed"]
+    assert client.get("/v1/audit/verify", headers=auditor).get_json()["ok"] is True

@@ -123,3 +123,21 @@ def test_admin_creates_user_and_token_over_api(client: Any, make_user: Any) -> N
     assert again.status_code == 409 and again.get_json()["error"] == "user_exists"
     bad = client.post("/v1/users", headers=admin, json={"name": "bob", "roles": ["root"]})
     assert bad.status_code == 400 and bad.get_json()["error"] == "invalid_role"
+
+
+def test_token_use_is_recorded_for_account_reviews(client: Any, rt: Any,
+                                                   make_user: Any) -> None:
+    from service.models import ApiToken
+
+    from service.auth import hash_token
+
+    headers = make_user("reviewed", "auditor")
+    digest = hash_token(headers["Authorization"].split()[1])
+
+    def last_used() -> Any:
+        with rt.sessions() as session:
+            return session.query(ApiToken).filter_by(token_hash=digest).one().last_used_at
+
+    assert last_used() is None
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    assert last_used() is not None
