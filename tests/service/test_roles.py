@@ -127,9 +127,8 @@ def test_admin_creates_user_and_token_over_api(client: Any, make_user: Any) -> N
 
 def test_token_use_is_recorded_for_account_reviews(client: Any, rt: Any,
                                                    make_user: Any) -> None:
-    from service.models import ApiToken
-
     from service.auth import hash_token
+    from service.models import ApiToken
 
     headers = make_user("reviewed", "auditor")
     digest = hash_token(headers["Authorization"].split()[1])
