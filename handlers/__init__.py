@@ -3,6 +3,7 @@ and writing labels into files. Imports only ``core`` of ours (layer rule)."""
 
 from handlers.base import Handler, Inspection
 from handlers.detect import Detection, detect
+from handlers.extract import Extraction, Incomplete, extract
 from handlers.findings import Finding
 from handlers.labelling import read_label, write_label
 from handlers.registry import HANDLERS, handler_for
@@ -14,11 +15,14 @@ detect_content_type = detect
 __all__ = [
     "HANDLERS",
     "Detection",
+    "Extraction",
     "Finding",
     "Handler",
+    "Incomplete",
     "Inspection",
     "detect",
     "detect_content_type",
+    "extract",
     "handler_for",
     "read_label",
     "write_label",
