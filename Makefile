@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-run
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench eval clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "sekisho needs $(PYTHON) (Debian: apt-get install python3 python3-venv libmagic1)"; exit 1; }
@@ -38,6 +38,12 @@ test: lint typecheck unit
 
 bench: $(DEVSTAMP)
 	$(PY) -m bench.pipeline $(BENCH_ARGS)
+	$(PY) -m bench.classifier $(CLASSIFIER_BENCH_ARGS)
+
+# Classifier quality on the synthetic evaluation set (issue 3): reports, exits 0;
+# EVAL_ARGS=--check makes a missed target fail.
+eval: $(DEVSTAMP)
+	$(PY) -m tests.eval.run $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
