@@ -151,3 +151,11 @@ class AuditChainBroken(SekishoError):
     code = "audit_chain_broken"
     http_status = 500
     default_message = "the audit chain does not verify"
+
+
+class LabelAboveCeiling(SekishoError):
+    """CLS-09: a deployment may not hold information above the range it declares."""
+
+    code = "label_above_ceiling"
+    http_status = 422
+    default_message = "the label is above what this deployment may handle"

@@ -113,6 +113,25 @@ def cmd_jobs_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    from service.inspect_file import classify_file
+
+    out = classify_file(args.file, profile_name=args.profile)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    labels = out["labels"]
+    print(f"{args.file}: {out['content_type']} -> {labels['confidentiality']} "
+          f"{labels['integrity']} {labels['availability']} "
+          f"{' '.join(labels['restrictions'])}  ({out['display']['confidentiality']})")
+    for finding in out["findings"]:
+        print(f"  {finding['entity']:<24} {finding['start']:>8}-{finding['end']:<8} "
+              f"score {finding['score']:.2f}")
+    for gap in out["extraction"].get("incomplete", []):
+        print(f"  not read: {gap}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sekisho", description="関所 checkpoint service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bind", help="host:port (default SEKISHO_BIND or 127.0.0.1:8080)")
     p.add_argument("--no-worker", action="store_true", help="API only")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("classify", help="find what a file contains and the label it needs")
+    p.add_argument("file")
+    p.add_argument("--profile", help="policy profile (default: SEKISHO_PROFILE)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_classify)
     p = sub.add_parser("worker", help="run a pipeline worker")
     p.add_argument("--concurrency", type=int, default=1)
     p.set_defaults(func=cmd_worker)

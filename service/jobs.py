@@ -29,9 +29,11 @@ from core.states import (
     JOB_QUEUED,
     JOB_RUNNING,
     JOB_SUCCEEDED,
+    STAGE_LABEL,
     STAGES,
 )
 from service.audit import append_event
+from service.classification import PERSON_SOURCES
 from service.db import utcnow
 from service.models import Document, Job
 from service.pipeline import STAGE_FUNCTIONS, DocSnapshot, StageInput, StageOutput
@@ -40,17 +42,26 @@ from service.versions import read_version, replace_version
 
 log = logging.getLogger("sekisho.jobs")
 SYSTEM_ACTOR = "system:pipeline"
+MAX_LABEL_PASSES = 3
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def new_job(session: Session, document_id: str) -> Job:
-    job = Job(id=str(uuid.uuid4()), document_id=document_id, kind="process", state=JOB_QUEUED,
-              stages_done=[], progress=0, attempts=0)
+def new_job(session: Session, document_id: str, *, kind: str = "process",
+            stages_done: list[str] | None = None) -> Job:
+    done = list(stages_done or [])
+    job = Job(id=str(uuid.uuid4()), document_id=document_id, kind=kind, state=JOB_QUEUED,
+              stages_done=done, progress=round(100 * len(done) / len(STAGES)), attempts=0)
     session.add(job)
     return job
+
+
+def label_is_stale(doc: Document) -> bool:
+    """A person's decision arrived after the label stage wrote the file."""
+    written = (doc.report or {}).get(STAGE_LABEL, {}).get("label")
+    return doc.label_source in PERSON_SOURCES and written != doc.label
 
 
 def claim(rt: Runtime, job_id: str, worker: str) -> bool:
@@ -78,7 +89,7 @@ def _snapshot(rt: Runtime, job_id: str, stage: str) -> tuple[DocSnapshot, list[s
         if doc.state != DOC_PROCESSING:
             doc.state = DOC_PROCESSING
         snap = DocSnapshot(doc.id, doc.filename, doc.detected_type, doc.profile,
-                           dict(doc.report or {}))
+                           dict(doc.report or {}), doc.label, doc.label_source)
         return snap, list(job.stages_done or [])
 
 
@@ -109,10 +120,16 @@ def _apply(rt: Runtime, job_id: str, stage: str, out: StageOutput) -> None:
                      details={"job": job_id, "findings": len(out.findings)})
 
 
-def _finish(rt: Runtime, job_id: str) -> None:
+def _finish(rt: Runtime, job_id: str) -> bool:
+    """Close the job, unless a decision came in meanwhile: then the label stage runs again.
+    The document row is locked so a concurrent proposal sees either this job active (and is
+    picked up here) or finished (and queues its own relabel job)."""
     with rt.sessions.begin() as session:
         job = session.get_one(Job, job_id)
-        doc = session.get_one(Document, job.document_id)
+        doc = session.get_one(Document, job.document_id, with_for_update=True)
+        if label_is_stale(doc):
+            job.stages_done = [s for s in job.stages_done if s != STAGE_LABEL]
+            return False
         job.state, job.stage, job.progress = JOB_SUCCEEDED, None, 100
         job.finished_at = job.updated_at = utcnow()
         job.lease_until = None
@@ -120,6 +137,7 @@ def _finish(rt: Runtime, job_id: str) -> None:
         append_event(session, rt.audit_mac, actor=SYSTEM_ACTOR, action="document.processed",
                      object_type="document", object_id=doc.id,
                      details={"job": job_id, "label": doc.label})
+        return True
 
 
 def fail(rt: Runtime, job_id: str, code: str, message: str) -> None:
@@ -139,25 +157,35 @@ def run_job(rt: Runtime, job_id: str, worker: str | None = None) -> str:
     """Run (or resume) a job; returns its final state, or 'skipped' if another holds it."""
     if not claim(rt, job_id, worker or worker_name()):
         return "skipped"
-    for stage in STAGES:
-        snap, done = _snapshot(rt, job_id, stage)
-        if stage in done:
-            continue
-        if rt.settings.debug_stage_delay_seconds:
-            time.sleep(rt.settings.debug_stage_delay_seconds)
-        try:
-            out = STAGE_FUNCTIONS[stage](StageInput(rt, snap, _loader(rt, snap.id)))
-            _apply(rt, job_id, stage, out)
-        except SekishoError as exc:
-            fail(rt, job_id, exc.code, exc.message)
-            return JOB_FAILED
-        except Exception:
-            # The trace goes to the worker log, never into the document or to a client.
-            log.exception("stage %s of job %s failed unexpectedly", stage, job_id)
-            fail(rt, job_id, "processing_error", f"the {stage} stage failed unexpectedly")
-            return JOB_FAILED
-    _finish(rt, job_id)
-    return JOB_SUCCEEDED
+    for _ in range(MAX_LABEL_PASSES):
+        for stage in STAGES:
+            snap, done = _snapshot(rt, job_id, stage)
+            if stage in done:
+                continue
+            failure = _run_stage(rt, job_id, stage, snap)
+            if failure is not None:
+                return failure
+        if _finish(rt, job_id):
+            return JOB_SUCCEEDED
+    fail(rt, job_id, "label_not_settled", "the label kept changing while the file was labelled")
+    return JOB_FAILED
+
+
+def _run_stage(rt: Runtime, job_id: str, stage: str, snap: DocSnapshot) -> str | None:
+    if rt.settings.debug_stage_delay_seconds:
+        time.sleep(rt.settings.debug_stage_delay_seconds)
+    try:
+        out = STAGE_FUNCTIONS[stage](StageInput(rt, snap, _loader(rt, snap.id)))
+        _apply(rt, job_id, stage, out)
+    except SekishoError as exc:
+        fail(rt, job_id, exc.code, exc.message)
+        return JOB_FAILED
+    except Exception:
+        # The trace goes to the worker log, never into the document or to a client.
+        log.exception("stage %s of job %s failed unexpectedly", stage, job_id)
+        fail(rt, job_id, "processing_error", f"the {stage} stage failed unexpectedly")
+        return JOB_FAILED
+    return None
 
 
 def stalled_jobs(session: Session, now: Any, lease_seconds: int) -> list[str]:

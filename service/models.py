@@ -83,6 +83,12 @@ class Document(Base):
     profile: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20))
     label: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The floor the profile's rules set from the findings; the label is never below it
+    # without an approval (Saitama 第3 2(1)(2), Chiba 6.2(3)).
+    floor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    label_source: Mapped[str | None] = mapped_column(String(20))
+    label_decided_by_id: Mapped[int | None]
+    label_decided_at: Mapped[datetime | None]
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error_code: Mapped[str | None] = mapped_column(String(64))
@@ -156,3 +162,46 @@ class AuditHead(Base):
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class Approval(Base):
+    """A request that only a different user with the approver role may grant (兼務の禁止)."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ClassificationDecision(Base):
+    """One proposal or decision about a document's label; the history is never rewritten."""
+
+    __tablename__ = "classification_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    label: Mapped[dict[str, Any]] = mapped_column(JSON)
+    floor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_id: Mapped[str | None] = mapped_column(ForeignKey("approvals.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -47,6 +47,32 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/documents/{document_id}/retry"): {
         "summary": "Re-run processing of a failed document from its last completed stage.",
         "status": 202},
+    ("POST", "/v1/documents/{document_id}/classification"): {
+        "summary": "Propose the document's label with a reason. It stands when it covers the "
+                   "floor set by the content; below the floor (or a level the profile always "
+                   "sends for approval, e.g. Saitama 機密性1) it waits for a different approver.",
+        "status": 201,
+        "body": {"type": "object", "required": ["label", "reason"], "properties": {
+            "label": {"type": "object", "properties": {
+                "confidentiality": {"type": "string", "enum": ["C3", "C2", "C1"]},
+                "integrity": {"type": "string", "enum": ["I2", "I1"]},
+                "availability": {"type": "string", "enum": ["A2", "A1"]},
+                "restrictions": {"type": "array", "items": {"type": "string"}}}},
+            "reason": {"type": "string"}}},
+        "errors": {"409": "not classified yet", "422": "above the deployment's ceiling"}},
+    ("GET", "/v1/documents/{document_id}/classification"): {
+        "summary": "Effective label, floor and every proposal and decision (who, when, why)."},
+    ("GET", "/v1/approvals"): {
+        "summary": "Approval requests (`state`: pending (default), approved, rejected, "
+                   "withdrawn, all). Submitters see their own.",
+        "query": {"state": "pending | approved | rejected | withdrawn | all"}},
+    ("GET", "/v1/approvals/{approval_id}"): {"summary": "One approval request."},
+    ("POST", "/v1/approvals/{approval_id}/approve"): {
+        "summary": "Grant a request. The requester can never approve their own (兼務の禁止).",
+        "body": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+    ("POST", "/v1/approvals/{approval_id}/reject"): {
+        "summary": "Reject a request.",
+        "body": {"type": "object", "properties": {"reason": {"type": "string"}}}},
     ("GET", "/v1/audit/events"): {
         "summary": "Audit events in order (paged with `after`).",
         "query": {"after": "sequence number", "limit": "max 500", "object_id": "filter"}},

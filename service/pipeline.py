@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifiers import classify_text
+from classifiers import Classification, classify_text
 from core.labels import Label
 from core.profiles import Profile
 from core.states import STAGE_CLASSIFY, STAGE_DETECT, STAGE_LABEL, STAGE_SANITISE
 from handlers import detect_content_type, handler_for, write_label
+from handlers.extract import Extraction, extract
+from service.classification import SOURCE_SYSTEM, effective_label
 from service.runtime import Runtime
 
 ORIGINAL, SANITISED, LABELLED = "original", "sanitised", "labelled"
@@ -35,6 +37,8 @@ class DocSnapshot:
     detected_type: str | None
     profile: str
     report: dict[str, Any]
+    label: dict[str, Any] | None = None
+    label_source: str | None = None
 
 
 @dataclass
@@ -72,16 +76,44 @@ def detect(inp: StageInput) -> StageOutput:
     )
 
 
-def classify(inp: StageInput) -> StageOutput:
-    text = _open_handler(inp).extract_text()
-    result = classify_text(text, inp.rt.profile(inp.doc.profile))
-    report = result.to_dict()
-    report.pop("findings", None)
-    report["text_characters"] = len(text)
-    report["findings_total"] = len(result.findings)
-    report["findings_stored"] = min(len(result.findings), MAX_STORED_FINDINGS)
+@dataclass(frozen=True)
+class ContentReading:
+    """What could be read of a file, what it contains, and the floor that follows."""
+
+    extraction: Extraction
+    classification: Classification
+    floor: Label
+    findings: list[dict[str, Any]]
+
+
+def read_and_classify(data: bytes, mime: str, profile: Profile) -> ContentReading:
+    """Extract text and metadata, classify both, and never let what could not be read pass
+    as harmless: an incomplete reading raises the floor to the profile's unreadable floor
+    (issue: never silently 機密性1)."""
+    extraction = extract(data, mime)
+    result = classify_text(extraction.text, profile, metadata=extraction.metadata)
+    floor = result.floor.label
     findings = [f.to_dict() for f in result.findings[:MAX_STORED_FINDINGS]]
-    return StageOutput(findings=findings, report=report)
+    if extraction.incomplete:
+        floor = floor.combine(profile.unreadable_floor)
+        findings += [{"code": "extraction_incomplete", "reason": gap.reason, "part": gap.part,
+                      "message": f"could not read {gap.part or 'part of the file'}: "
+                                 f"{gap.reason}"} for gap in extraction.incomplete]
+    return ContentReading(extraction, result, floor, findings)
+
+
+def classify(inp: StageInput) -> StageOutput:
+    profile = inp.rt.profile(inp.doc.profile)
+    reading = read_and_classify(inp.plaintext(ORIGINAL), inp.doc.detected_type or "", profile)
+    report = reading.classification.to_dict()
+    report.pop("findings", None)
+    report["floor"] = reading.floor.to_dict()
+    report["extraction"] = reading.extraction.to_dict()
+    report["text_characters"] = len(reading.extraction.text)
+    report["findings_total"] = len(reading.classification.findings)
+    report["findings_stored"] = min(len(reading.classification.findings), MAX_STORED_FINDINGS)
+    return StageOutput(findings=reading.findings, report=report,
+                       doc_updates={"floor": reading.floor.to_dict()})
 
 
 def sanitise(inp: StageInput) -> StageOutput:
@@ -104,23 +136,25 @@ def sanitise(inp: StageInput) -> StageOutput:
 
 def label(inp: StageInput) -> StageOutput:
     profile = inp.rt.profile(inp.doc.profile)
-    final = profile.default_label
-    floor = inp.doc.report.get(STAGE_CLASSIFY, {}).get("floor")
-    if floor:
-        final = final.combine(Label.from_dict(floor))
+    floor = Label.from_dict(inp.doc.report[STAGE_CLASSIFY]["floor"])
+    final = effective_label(profile, inp.doc.label, inp.doc.label_source, floor)
     sanitised = inp.plaintext(SANITISED)
     labelled = write_label(sanitised, inp.doc.detected_type or "", final.to_dict())
     within = profile.within_ceiling(final)
+    updates: dict[str, Any] = {"label": final.to_dict()}
+    if inp.doc.label_source is None:
+        updates["label_source"] = SOURCE_SYSTEM
     return StageOutput(
         findings=[] if within else [_above_ceiling(profile, final)],
         report={
             "label": final.to_dict(),
             "display": profile.display(final),
+            "source": inp.doc.label_source or SOURCE_SYSTEM,
             "within_ceiling": within,
             "written_into_file": labelled != sanitised,
             "sha256": hashlib.sha256(labelled).hexdigest(),
         },
-        doc_updates={"label": final.to_dict()},
+        doc_updates=updates,
         versions={LABELLED: labelled},
     )
 
@@ -131,8 +165,8 @@ def _above_ceiling(profile: Profile, label: Label) -> dict[str, Any]:
     return {
         "code": "above_ceiling",
         "reason": "CLS-09",
-        "message": f"the label exceeds this deployment's ceiling "
-                   f"({profile.display(profile.ceiling)['confidentiality']} / "
+        "message": "the label is outside what this deployment may handle (ceiling "
+                   f"{profile.display(profile.ceiling)['confidentiality']} / "
                    f"{profile.ceiling.to_dict()['confidentiality']})",
     }
 

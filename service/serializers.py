@@ -7,7 +7,7 @@ from typing import Any
 
 from core.labels import AXES, Label
 from core.profiles import Profile
-from service.models import AuditEvent, Document, Job, User
+from service.models import Approval, AuditEvent, ClassificationDecision, Document, Job, User
 from service.runtime import runtime
 
 
@@ -32,10 +32,43 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 
 
 def labels_json(doc: Document) -> dict[str, Any] | None:
-    if not doc.label:
+    if not doc.label and not doc.floor:
         return None
-    label = Label.from_dict(doc.label)
-    return {"label": doc.label, "display": runtime().profile(doc.profile).display(label)}
+    profile = runtime().profile(doc.profile)
+    body: dict[str, Any] = {"label": doc.label, "display": None, "source": doc.label_source,
+                            "decided_by": _user_name(doc.label_decided_by_id),
+                            "decided_at": _iso(doc.label_decided_at), "floor": doc.floor}
+    if doc.label:
+        body["display"] = profile.display(Label.from_dict(doc.label))
+    return body
+
+
+def _user_name(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    from service.runtime import db_session
+
+    user = db_session().get(User, user_id)
+    return user.name if user else None
+
+
+def approval_json(approval: Approval) -> dict[str, Any]:
+    return {"id": approval.id, "kind": approval.kind, "object_type": approval.object_type,
+            "object_id": approval.object_id, "state": approval.state,
+            "requested_by": approval.requested_by.name, "payload": approval.payload,
+            "reasons": approval.reasons,
+            "decided_by": approval.decided_by.name if approval.decided_by else None,
+            "decision_reason": approval.decision_reason,
+            "created_at": _iso(approval.created_at), "decided_at": _iso(approval.decided_at)}
+
+
+def decision_json(decision: ClassificationDecision) -> dict[str, Any]:
+    return {"id": decision.id, "label": decision.label, "floor": decision.floor,
+            "source": decision.source, "reason": decision.reason, "state": decision.state,
+            "proposed_by": decision.proposed_by.name if decision.proposed_by else None,
+            "decided_by": decision.decided_by.name if decision.decided_by else None,
+            "approval_id": decision.approval_id, "created_at": _iso(decision.created_at),
+            "decided_at": _iso(decision.decided_at)}
 
 
 def document_json(

@@ -84,7 +84,7 @@ def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     return document_json(doc, job, []), 202, {"Location": location}
 
 
-def _load_visible(document_id: str) -> Document:
+def load_visible_document(document_id: str) -> Document:
     user = current_user()
     doc = db_session().get(Document, document_id)
     if doc is None:
@@ -95,7 +95,7 @@ def _load_visible(document_id: str) -> Document:
     return doc
 
 
-def _latest_job(document_id: str) -> Job | None:
+def latest_job(document_id: str) -> Job | None:
     return db_session().execute(
         select(Job).where(Job.document_id == document_id).order_by(Job.created_at.desc())
     ).scalars().first()
@@ -116,14 +116,14 @@ def list_documents() -> dict[str, Any]:
     if not has_any_role(user, REVIEWERS):
         query = query.where(Document.owner_id == user.id)
     docs = db_session().execute(query).scalars().all()
-    return {"documents": [document_json(d, _latest_job(d.id), None) for d in docs]}
+    return {"documents": [document_json(d, latest_job(d.id), None) for d in docs]}
 
 
 @bp.get("/<document_id>")
 @require_roles(*SUBMITTERS, *REVIEWERS)
 def get_document(document_id: str) -> dict[str, Any]:
-    doc = _load_visible(document_id)
-    return document_json(doc, _latest_job(doc.id), _history(doc.id))
+    doc = load_visible_document(document_id)
+    return document_json(doc, latest_job(doc.id), _history(doc.id))
 
 
 def _may_read_content(user: User, doc: Document) -> bool:
@@ -134,7 +134,7 @@ def _may_read_content(user: User, doc: Document) -> bool:
 @require_roles(*SUBMITTERS, *CONTENT_REVIEWERS)
 def get_content(document_id: str) -> Response:
     user = current_user()
-    doc = _load_visible(document_id)
+    doc = load_visible_document(document_id)
     if not _may_read_content(user, doc):
         raise Forbidden("only the submitter and approvers may read a document's content")
     variant = request.args.get("variant")
@@ -165,10 +165,10 @@ def _disposition(filename: str | None, kind: str) -> str:
 @bp.post("/<document_id>/retry")
 @require_roles(*SUBMITTERS)
 def retry(document_id: str) -> tuple[dict[str, Any], int]:
-    doc = _load_visible(document_id)
+    doc = load_visible_document(document_id)
     if doc.owner_id != current_user().id:
         raise Forbidden("only the submitter may retry processing")
-    job = _latest_job(doc.id)
+    job = latest_job(doc.id)
     if doc.state != DOC_FAILED or job is None or job.state != JOB_FAILED:
         raise Conflict("only a failed document can be retried")
     db_session().close()
@@ -176,4 +176,4 @@ def retry(document_id: str) -> tuple[dict[str, Any], int]:
     requeue(rt, [job.id], lambda job_id: enqueue(rt.settings, job_id))
     session = db_session()
     doc = session.get_one(Document, document_id)
-    return document_json(doc, _latest_job(doc.id), _history(doc.id)), 202
+    return document_json(doc, latest_job(doc.id), _history(doc.id)), 202

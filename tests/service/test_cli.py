@@ -66,3 +66,29 @@ def test_invalid_profile_stops_start_up_naming_file_and_field(
 def test_unknown_default_profile_is_refused(service_env: dict[str, str]) -> None:
     result = sekisho({**service_env, "SEKISHO_PROFILE": "nowhere"}, "init")
     assert result.returncode == 2 and "nowhere" in result.stderr
+
+
+def test_classify_prints_labels_and_hashes_never_the_values(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.service.test_pipeline import my_number
+
+    number = my_number("31415926535")
+    path = tmp_path / "memo.txt"
+    path.write_text(f"【極秘】\n氏名 山田太郎\n個人番号 {number}\n", encoding="utf-8")
+    result = sekisho(service_env, "classify", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["labels"]["confidentiality"] == "C3"
+    entities = {f["entity"] for f in out["findings"]}
+    assert {"JP_MY_NUMBER", "CLASSIFICATION_MARKING"} <= entities
+    my = next(f for f in out["findings"] if f["entity"] == "JP_MY_NUMBER")
+    assert set(my) >= {"start", "end", "score", "text_hash"} and my["text_hash"]
+    assert out["floor_reasons"]
+    assert number not in result.stdout and number not in result.stderr
+    assert "山田太郎" not in result.stdout
+    fire = sekisho(service_env, "classify", str(path), "--profile", "soka-yashio-fire",
+                   "--json")
+    assert json.loads(fire.stdout)["profile"] == "soka-yashio-fire"
+    missing = sekisho(service_env, "classify", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "no_such_file" in missing.stderr

@@ -181,7 +181,10 @@ def test_label_above_the_ceiling_is_a_finding(
     body = process_inline(client, rt, fire, text, "list.txt")
     assert body["state"] == "processed"
     assert body["profile"] == "soka-yashio-fire"
-    assert body["labels"]["label"]["confidentiality"] == "C3"
+    # 特定個人情報 is 重要情報 (C2) that may only be handled internet-separated (CLS-19):
+    # a default (internet-connected) deployment's ceiling refuses that restriction.
+    assert body["labels"]["label"]["confidentiality"] == "C2"
+    assert "internet_separated_only" in body["labels"]["label"]["restrictions"]
     assert body["report"]["label"]["within_ceiling"] is False
     assert any(f.get("code") == "above_ceiling" for f in body["findings"])
     plain = process_inline(client, rt, fire, "委託業務の連絡".encode(), "memo.txt")

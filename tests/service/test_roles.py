@@ -23,6 +23,12 @@ MATRIX: list[tuple[str, str, frozenset[str]]] = [
     ("GET", f"/v1/documents/{DOC}", ALL),
     ("GET", f"/v1/documents/{DOC}/content", frozenset({"uploader", "gateway", "approver"})),
     ("POST", f"/v1/documents/{DOC}/retry", frozenset({"uploader", "gateway"})),
+    ("POST", f"/v1/documents/{DOC}/classification", frozenset({"uploader", "gateway"})),
+    ("GET", f"/v1/documents/{DOC}/classification", ALL),
+    ("GET", "/v1/approvals", ALL - {"records_officer"}),
+    ("GET", "/v1/approvals/none", ALL - {"records_officer"}),
+    ("POST", "/v1/approvals/none/approve", frozenset({"approver"})),
+    ("POST", "/v1/approvals/none/reject", frozenset({"approver"})),
     ("GET", "/v1/audit/events", frozenset({"auditor", "security_admin"})),
     ("GET", "/v1/audit/verify", frozenset({"auditor"})),
 ]
@@ -83,7 +89,8 @@ def test_public_endpoints(client: Any, method: str, path: str) -> None:
 def test_openapi_states_the_same_roles(client: Any) -> None:
     spec = client.get("/v1/openapi.json").get_json()
     for method, path, allowed in MATRIX:
-        templated = path.replace(DOC, "{document_id}").replace("/owner/", "/{name}/")
+        templated = (path.replace(DOC, "{document_id}").replace("/owner/", "/{name}/")
+                     .replace("/approvals/none", "/approvals/{approval_id}"))
         operation = spec["paths"][templated][method.lower()]
         assert set(operation["x-required-roles"]) == set(allowed), path
 
