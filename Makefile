@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-run
 DEVSTAMP := $(VENV)/.installed-dev
+NERSTAMP := $(VENV)/.installed-ner
 
-.PHONY: run test lint typecheck unit bench eval clean
+.PHONY: run test lint typecheck unit bench eval ner clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "sekisho needs $(PYTHON) (Debian: apt-get install python3 python3-venv libmagic1)"; exit 1; }
@@ -19,6 +20,13 @@ $(STAMP): pyproject.toml | $(PY)
 $(DEVSTAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev,postgres,redis]'
 	touch $@ $(STAMP)
+
+# Optional: GiNZA named-entity recognition for PERSON / JP_ADDRESS (about 400 MB).
+$(NERSTAMP): pyproject.toml | $(DEVSTAMP)
+	$(PY) -m pip install -q -e '.[dev,postgres,redis,ner]'
+	touch $@
+
+ner: $(NERSTAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/sekisho serve
@@ -36,13 +44,13 @@ unit: $(DEVSTAMP)
 
 test: lint typecheck unit
 
-bench: $(DEVSTAMP)
+bench: $(NERSTAMP)
 	$(PY) -m bench.pipeline $(BENCH_ARGS)
 	$(PY) -m bench.classifier $(CLASSIFIER_BENCH_ARGS)
 
 # Classifier quality on the synthetic evaluation set (issue 3): reports, exits 0;
 # EVAL_ARGS=--check makes a missed target fail.
-eval: $(DEVSTAMP)
+eval: $(NERSTAMP)
 	$(PY) -m tests.eval.run $(EVAL_ARGS)
 
 clean:

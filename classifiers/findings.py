@@ -1,10 +1,11 @@
 """What a recognizer reports: an entity type at an ORIGINAL-text span, never the value.
 
 The service stores findings; it must not persist plaintext content (design.md "No plaintext
-at rest"), so a finding of personal data carries no matched text at all. It may carry a
-``value_tag``: a truncated HMAC under a key that exists only for one classification call,
-so equal values can be grouped in one report but no tag can be reversed or linked later
-(a plain hash of a 12-digit number would be brute-forced in minutes).
+at rest"), so a finding of personal data carries no matched text at all, only a
+``text_hash``: a truncated HMAC of the canonical value (classifiers.hashing) under a key that
+by default exists only for one classification call, so equal values can be grouped in one
+report but no hash can be reversed or linked later (a plain hash of a 12-digit number would
+be brute-forced in minutes). Markings are labels, not personal data: they keep their text.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ class Finding:
     # text ("【秘】", "機密性2(中)情報"): a marking is a label, not personal data.
     marking: str | None = None
     marking_text: str | None = None
-    value_tag: str | None = None
+    text_hash: str | None = None
     # Where the text came from: "text", or "metadata:<key>" for document properties.
     source: str = "text"
+
+    def __repr__(self) -> str:
+        # Explicit, so that adding a field can never put a value into a log line by accident.
+        return (f"Finding({self.entity_type}, {self.start}:{self.end}, score={self.score:.2f}, "
+                f"recognizer={self.recognizer}, source={self.source})")
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:
@@ -55,6 +61,6 @@ class Finding:
         if self.marking is not None:
             out["marking"] = self.marking
             out["marking_text"] = self.marking_text
-        if self.value_tag is not None:
-            out["value_tag"] = self.value_tag
+        if self.text_hash is not None:
+            out["text_hash"] = self.text_hash
         return out

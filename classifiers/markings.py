@@ -17,10 +17,15 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from classifiers.findings import CLASSIFICATION_MARKING, Finding
-from classifiers.normalize import NormalizedText
-from classifiers.recognizer import Recognizer, ValueTagger
+from classifiers._presidio import RecognizerResult
+from classifiers.base import JaEntityRecognizer, Triggers
+from classifiers.findings import CLASSIFICATION_MARKING
+from classifiers.prefilter import ascii_word_pattern
 from core.labels import MARKING_IDS
+
+# Keys of RecognizerResult.recognition_metadata the engine reads.
+MARKING_KEY = "marking"
+MARKING_TEXT_KEY = "marking_text"
 
 _OPEN = r"[\[(【「『〔〈《<{≪〖〘]"
 _CLOSE = r"[\])】」』〕〉》>}≫〗〙]"
@@ -37,24 +42,32 @@ class MarkingPattern:
     marking: str
     regex: re.Pattern[str]  # the reported span is the named group "m"
     score: float
+    # A word every match contains: the pattern runs only when it occurs in the text (a C-level
+    # substring test, case-insensitive for ASCII), so absent markings cost nothing.
+    needle: str
+
+    @property
+    def ascii(self) -> bool:
+        return self.needle.isascii()
 
 
-def _anywhere(marking: str, word: str, flags: int = 0) -> MarkingPattern:
-    return MarkingPattern(marking, re.compile(rf"(?P<m>{word})", flags), 0.85)
+def _anywhere(marking: str, word: str, needle: str, flags: int = 0) -> MarkingPattern:
+    return MarkingPattern(marking, re.compile(rf"(?P<m>{word})", flags), 0.85, needle)
 
 
-def _bracketed(marking: str, word: str, flags: int = 0) -> MarkingPattern:
+def _bracketed(marking: str, word: str, needle: str, flags: int = 0) -> MarkingPattern:
     regex = re.compile(rf"(?P<m>{_OPEN}[ \t]*(?:{word})[ \t]*{_CLOSE})", flags)
-    return MarkingPattern(marking, regex, 0.95)
+    return MarkingPattern(marking, regex, 0.95, needle)
 
 
-def _own_line(marking: str, word: str, flags: int = 0) -> MarkingPattern:
+def _own_line(marking: str, word: str, needle: str, flags: int = 0) -> MarkingPattern:
     regex = re.compile(rf"^[ \t]*(?P<m>{word})[ \t]*\r?$", re.MULTILINE | flags)
-    return MarkingPattern(marking, regex, 0.9)
+    return MarkingPattern(marking, regex, 0.9, needle)
 
 
-def _marked(marking: str, word: str, flags: int = 0) -> tuple[MarkingPattern, ...]:
-    return (_bracketed(marking, word, flags), _own_line(marking, word, flags))
+def _marked(marking: str, word: str, needle: str, flags: int = 0
+            ) -> tuple[MarkingPattern, ...]:
+    return (_bracketed(marking, word, needle, flags), _own_line(marking, word, needle, flags))
 
 
 def _level(word: str, digit: str, qualifier: str) -> str:
@@ -65,68 +78,112 @@ def _level(word: str, digit: str, qualifier: str) -> str:
 
 _I = re.IGNORECASE
 PATTERNS: tuple[MarkingPattern, ...] = (
-    _anywhere("gokuhi", r"極秘(?!裏|に)"),  # 極秘裏に / 極秘に are adverbs, not marks
-    *_marked("hi", r"秘"),
-    _anywhere("toriatsukai_chui", r"取り?扱い?(?:厳重)?注意(?!事項|点)"),
-    _anywhere("bugaihi", r"[部庁局課社]外秘"),
-    _anywhere("kankeisha_kagiri", r"関係者(?:限り|外秘)"),
-    _anywhere("kimitsusei_3", _level("機密性", "3", "高|中|低")),
-    _anywhere("kimitsusei_2", _level("機密性", "2", "高|中|低")),
-    _anywhere("kimitsusei_1", _level("機密性", "1", "高|中|低")),
-    _anywhere("kimitsusei_2_ijo", r"機密性[ \t]*2[ \t]*以上"),
-    _anywhere("kanzensei_2", _level("完全性", "2", "高")),
-    _anywhere("kanyousei_2", _level("可用性", "2", "高")),
-    _anywhere("no_copy", r"複製禁止|コピー禁止"),
-    _anywhere("no_copy", rf"{_A}do[ \t]+not[ \t]+(?:copy|duplicate){_Z}", _I),
-    _anywhere("no_takeout", r"持ち?出し?(?:禁止|厳禁)"),
-    _anywhere("no_distribution", r"配[布付]禁止"),
-    _anywhere("no_distribution", rf"{_A}do[ \t]+not[ \t]+(?:distribute|forward){_Z}", _I),
-    _anywhere("destroy_after_reading", r"読後(?:廃棄|破棄|焼却)"),
-    _anywhere("head_of_unit_only", r"所属長限り"),
-    _anywhere("no_external_provision", r"外部提供禁止"),
-    _anywhere("shinten", r"親展"),
-    *_marked("kojin_joho", rf"個人情報{_CONTAINS}"),
-    *_marked("tokutei_kojin_joho", rf"特定個人情報{_CONTAINS}"),
-    *_marked("juyo_joho", r"重要情報"),
-    _anywhere("top_secret", rf"{_A}top[ \t]*secret{_Z}", _I),
-    *_marked("secret", r"secret", _I),
-    MarkingPattern("secret", re.compile(r"(?<![A-Za-z] )(?<![A-Za-z])(?P<m>SECRET)(?=//)"), 0.9),
-    _anywhere("confidential", rf"{_A}CONFIDENTIAL{_Z}"),
-    *_marked("confidential", r"confidential", _I),
-    _anywhere("internal_use_only", rf"{_A}(?:internal|official)[ \t]+use[ \t]+only{_Z}", _I),
+    _anywhere("gokuhi", r"極秘(?!裏|に)", "極秘"),  # 極秘裏に / 極秘に are adverbs, not marks
+    *_marked("hi", r"秘", "秘"),
+    _anywhere("toriatsukai_chui", r"取り?扱い?(?:厳重)?注意(?!事項|点)", "注意"),
+    _anywhere("bugaihi", r"[部庁局課社]外秘", "外秘"),
+    _anywhere("kankeisha_kagiri", r"関係者(?:限り|外秘)", "関係者"),
+    _anywhere("kimitsusei_3", _level("機密性", "3", "高|中|低"), "機密性"),
+    _anywhere("kimitsusei_2", _level("機密性", "2", "高|中|低"), "機密性"),
+    _anywhere("kimitsusei_1", _level("機密性", "1", "高|中|低"), "機密性"),
+    _anywhere("kimitsusei_2_ijo", r"機密性[ \t]*2[ \t]*以上", "機密性"),
+    _anywhere("kanzensei_2", _level("完全性", "2", "高"), "完全性"),
+    _anywhere("kanyousei_2", _level("可用性", "2", "高"), "可用性"),
+    _anywhere("no_copy", r"複製禁止|コピー禁止", "禁止"),
+    _anywhere("no_copy", rf"{_A}do[ \t]+not[ \t]+(?:copy|duplicate){_Z}", "not", _I),
+    _anywhere("no_takeout", r"持ち?出し?(?:禁止|厳禁)", "出"),
+    _anywhere("no_distribution", r"配[布付]禁止", "禁止"),
+    _anywhere("no_distribution", rf"{_A}do[ \t]+not[ \t]+(?:distribute|forward){_Z}", "not", _I),
+    _anywhere("destroy_after_reading", r"読後(?:廃棄|破棄|焼却)", "読後"),
+    _anywhere("head_of_unit_only", r"所属長限り", "所属長限り"),
+    _anywhere("no_external_provision", r"外部提供禁止", "外部提供禁止"),
+    _anywhere("shinten", r"親展", "親展"),
+    *_marked("kojin_joho", rf"個人情報{_CONTAINS}", "個人情報"),
+    *_marked("tokutei_kojin_joho", rf"特定個人情報{_CONTAINS}", "特定個人情報"),
+    *_marked("juyo_joho", r"重要情報", "重要情報"),
+    _anywhere("top_secret", rf"{_A}top[ \t]*secret{_Z}", "secret", _I),
+    *_marked("secret", r"secret", "secret", _I),
+    MarkingPattern("secret", re.compile(r"(?<![A-Za-z] )(?<![A-Za-z])(?P<m>SECRET)(?=//)"), 0.9,
+                   "secret"),
+    _anywhere("confidential", rf"{_A}CONFIDENTIAL{_Z}", "confidential"),
+    *_marked("confidential", r"confidential", "confidential", _I),
+    _anywhere("internal_use_only", rf"{_A}(?:internal|official)[ \t]+use[ \t]+only{_Z}", "use",
+              _I),
 )
 
 
-def _drop_contained(findings: list[Finding]) -> list[Finding]:
+_OPENERS = frozenset("[(【「『〔〈《<{≪〖〘")
+_CLOSERS = frozenset("])】」』〕〉》>}≫〗〙")
+
+
+def _with_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """The marking as written: 【取扱注意】, not 取扱注意 (labels show the brackets too)."""
+    if 0 < start and end < len(text) and text[start - 1] in _OPENERS and text[end] in _CLOSERS:
+        return start - 1, end + 1
+    return start, end
+
+
+def _present(text: str, patterns: tuple[MarkingPattern, ...]) -> set[str]:
+    """The needles that occur in ``text``."""
+    needles = {p.needle for p in patterns}
+    found = {n for n in needles if not n.isascii() and n in text}
+    ascii_needles = tuple(sorted(n for n in needles if n.isascii()))
+    if ascii_needles:
+        found.update(m.group().lower() for m in ascii_word_pattern(ascii_needles).finditer(text))
+    return found
+
+
+def _drop_contained(results: list[RecognizerResult]) -> list[RecognizerResult]:
     """One hit per marking occurrence: drop a span inside another span of the same id.
 
     Sorted by (id, start, longest first), a span is contained exactly when it ends no later
     than the furthest end seen so far for its id: one linear sweep, not a pairwise scan.
     """
-    ordered = sorted(findings, key=lambda f: (f.marking or "", f.start, -f.end, -f.score))
-    kept: list[Finding] = []
-    reach: dict[str | None, int] = {}
-    for f in ordered:
-        if f.end > reach.get(f.marking, -1):
-            kept.append(f)
-            reach[f.marking] = f.end
-    return sorted(kept, key=lambda f: (f.start, f.end))
+    def marking(r: RecognizerResult) -> str:
+        return str(r.recognition_metadata[MARKING_KEY])
+
+    ordered = sorted(results, key=lambda r: (marking(r), r.start, -r.end, -r.score))
+    kept: list[RecognizerResult] = []
+    reach: dict[str, int] = {}
+    for r in ordered:
+        if r.end > reach.get(marking(r), -1):
+            kept.append(r)
+            reach[marking(r)] = r.end
+    return sorted(kept, key=lambda r: (r.start, r.end))
 
 
-class ClassificationMarkingRecognizer(Recognizer):
-    name: ClassVar[str] = "ClassificationMarkingRecognizer"
-    entity_type: ClassVar[str] = CLASSIFICATION_MARKING
+class ClassificationMarkingRecognizer(JaEntityRecognizer):
+    """A presidio EntityRecognizer; each result carries its canonical marking id and the
+    normalised marking text in ``recognition_metadata`` (a marking is a label, not personal
+    data, so its text may be shown)."""
+
+    ENTITY: ClassVar[str] = CLASSIFICATION_MARKING
     patterns: ClassVar[tuple[MarkingPattern, ...]] = PATTERNS
+    TRIGGERS: ClassVar[Triggers | None] = Triggers(
+        # Every pattern above contains one of these (秘 covers 極秘, 部外秘, 【秘】, ㊙).
+        words=("秘", "取扱", "取り扱", "関係者限り", "機密性", "完全性", "可用性", "複製禁止",
+               "コピー禁止", "持ち出", "持出", "配布禁止", "配付禁止", "読後", "所属長限り",
+               "外部提供禁止", "親展", "個人情報", "重要情報"),
+        ascii_words=("secret", "confidential", "internal", "official", "not"),
+        radius=32,
+    )
+    PERSONAL: ClassVar[bool] = False
 
-    def analyze(self, text: NormalizedText, tagger: ValueTagger) -> list[Finding]:
-        # Markings are labels, not personal data: the normalised text is kept, no tag needed.
-        found: list[Finding] = []
+    def __init__(self) -> None:
+        super().__init__([self.ENTITY])
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None
+                ) -> list[RecognizerResult]:
+        found: list[RecognizerResult] = []
+        present = _present(text, self.patterns)
         for pattern in self.patterns:
-            for match in pattern.regex.finditer(text.text):
-                start, end = text.original_span(match.start("m"), match.end("m"))
-                found.append(Finding(
-                    self.entity_type, start, end, pattern.score, self.name,
-                    marking=pattern.marking, marking_text=match.group("m"),
+            if pattern.needle not in present:
+                continue
+            for match in pattern.regex.finditer(text):
+                start, end = _with_brackets(text, match.start("m"), match.end("m"))
+                found.append(self.result(
+                    self.ENTITY, start, end, pattern.score,
+                    **{MARKING_KEY: pattern.marking, MARKING_TEXT_KEY: text[start:end]},
                 ))
         return _drop_contained(found)
 

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-import dataclasses
+import logging
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from classifiers._presidio import EntityRecognizer
+from classifiers.engine import Analysis, resolve, run_recognizers
 from classifiers.findings import Finding
 from classifiers.floor import Floor, floor_for
+from classifiers.hashing import TextHasher
+from classifiers.ner import (
+    DEFAULT_NER_BUDGET_SECONDS,
+    DEFAULT_NER_MAX_CHARS,
+    GinzaRecognizer,
+    NerModel,
+    load_model,
+    ner_available,
+    run_ner,
+)
 from classifiers.normalize import NormalizedText
-from classifiers.recognizer import Recognizer, ValueTagger
 from classifiers.registry import DEFAULT_RECOGNIZERS
 from core.errors import LimitExceeded
 from core.profiles import Profile
 
-# Text plus metadata values, in characters. The offset map costs 8 bytes per character of
-# non-normalised text; above this we refuse rather than classify part of a document (a
-# partial classification could miss the one marking that matters: fail closed).
+log = logging.getLogger(__name__)
+
+# Text plus metadata values, in characters: above this we refuse rather than classify part
+# of a document (a partial classification could miss the one marking that matters).
 MAX_CLASSIFY_CHARS = 10_000_000
 
 
@@ -27,6 +40,8 @@ class Classification:
     profile: Profile
     findings: tuple[Finding, ...]
     floor: Floor
+    ner: bool = False  # whether GiNZA NER ran
+    ner_partial: bool = False  # NER did not cover everything (budget, size, failure)
 
     @property
     def within_ceiling(self) -> bool:
@@ -43,19 +58,47 @@ class Classification:
             "unmapped": list(self.floor.unmapped),
             "counts": dict(sorted(Counter(f.rule_key for f in self.findings).items())),
             "findings": [f.to_dict() for f in self.findings],
+            "ner": self.ner,
+            "ner_partial": self.ner_partial,
         }
 
 
-def _analyze(
-    text: str, source: str, recognizers: Sequence[Recognizer], tagger: ValueTagger
-) -> list[Finding]:
-    normalized = NormalizedText.of(text)
-    found: list[Finding] = []
-    for recognizer in recognizers:
-        found.extend(recognizer.analyze(normalized, tagger))
-    if source != "text":
-        found = [dataclasses.replace(f, source=source) for f in found]
-    return sorted(found, key=lambda f: (f.start, f.end, f.rule_key))
+@dataclass
+class _NerRun:
+    """The NER budget shared by the body and the metadata values of one call."""
+
+    model: NerModel
+    deadline: float
+    chars_left: int
+    partial: bool = False
+
+    def analyze(self, analysis: Analysis) -> list[Finding]:
+        text = analysis.normalized.text
+        seconds = self.deadline - time.monotonic()
+        if seconds <= 0 or self.chars_left <= 0:
+            self.partial = self.partial or bool(text)
+            return []
+        recognizer = GinzaRecognizer()
+        outcome = run_ner(text, self.model, seconds=seconds, max_chars=self.chars_left,
+                          recognizer=recognizer)
+        self.chars_left -= min(len(text), self.chars_left)
+        self.partial = self.partial or outcome.partial
+        return analysis.findings(recognizer, outcome.results)
+
+
+def _start_ner(ner: bool | None, seconds: float, max_chars: int) -> tuple[_NerRun | None, bool]:
+    """(the NER run, or None; whether NER was wanted but could not start)."""
+    wanted = ner_available() if ner is None else ner
+    if not wanted:
+        return None, False
+    if not ner_available():
+        raise RuntimeError("NER requested but the 'ner' extra (ginza, ja-ginza) is not installed")
+    try:
+        model = load_model()
+    except Exception as exc:
+        log.warning("GiNZA failed to load (%s); classifying without NER", type(exc).__name__)
+        return None, True
+    return _NerRun(model, time.monotonic() + seconds, max_chars), False
 
 
 def classify_text(
@@ -63,19 +106,38 @@ def classify_text(
     profile: Profile,
     *,
     metadata: Mapping[str, str] | None = None,
-    recognizers: Sequence[Recognizer] = DEFAULT_RECOGNIZERS,
+    recognizers: Sequence[EntityRecognizer] = DEFAULT_RECOGNIZERS,
+    ner: bool | None = None,
+    ner_budget_seconds: float = DEFAULT_NER_BUDGET_SECONDS,
+    ner_max_chars: int = DEFAULT_NER_MAX_CHARS,
+    hash_key: bytes | None = None,
 ) -> Classification:
     """Run every recognizer on ``text`` and on each ``metadata`` value (title, custom
     properties... where LBL-01 says a classification may be written), then derive the floor.
 
-    Metadata findings carry ``source="metadata:<key>"`` and offsets into that value.
+    Pattern recognizers always cover the whole text. GiNZA NER runs when ``ner`` is True, or
+    when it is None (the default) and the ``ner`` extra is installed; it covers at most
+    ``ner_max_chars`` characters in ``ner_budget_seconds`` seconds, and the result says when
+    it covered less (``ner_partial``). ``hash_key`` keys the findings' ``text_hash`` (default:
+    a random key for this call only). Metadata findings carry ``source="metadata:<key>"`` and
+    offsets into that value.
     """
     metadata = metadata or {}
     total = len(text) + sum(len(v) for v in metadata.values())
     if total > MAX_CLASSIFY_CHARS:
         raise LimitExceeded(f"text too long to classify ({total} > {MAX_CLASSIFY_CHARS} chars)")
-    tagger = ValueTagger()  # one key per call: tags group values here, link nothing elsewhere
-    findings = _analyze(text, "text", recognizers, tagger)
-    for key in sorted(metadata):
-        findings.extend(_analyze(metadata[key], f"metadata:{key}", recognizers, tagger))
-    return Classification(profile, tuple(findings), floor_for(findings, profile))
+    hasher = TextHasher(hash_key)
+    ner_run, ner_failed = _start_ner(ner, ner_budget_seconds, ner_max_chars)
+    findings: list[Finding] = []
+    sources = [("text", text), *((f"metadata:{k}", metadata[k]) for k in sorted(metadata))]
+    for source, value in sources:
+        analysis = Analysis(NormalizedText.of(value), hasher, source)
+        findings.extend(run_recognizers(analysis, recognizers))
+        if ner_run is not None:
+            findings.extend(ner_run.analyze(analysis))
+    resolved = tuple(resolve(findings))
+    return Classification(
+        profile, resolved, floor_for(resolved, profile),
+        ner=ner_run is not None,
+        ner_partial=ner_failed or (ner_run is not None and ner_run.partial),
+    )

@@ -266,3 +266,43 @@ def _parse_restrictions(raw: Any) -> frozenset[str]:
         if not isinstance(code, str) or not RESTRICTION_CODE.match(code):
             raise InvalidRequest(f"label.restrictions[{i}]: {code!r} is not a restriction code")
     return frozenset(raw)
+
+
+def derive_label(source: Label) -> Label:
+    """The floor of information made from ``source`` (an excerpt, a summary, a conversion).
+
+    Saitama 第3 2(5) (LBL-05): information created or copied from classified information
+    inherits the source's 機密性に係る分類及び取扱制限 — confidentiality and every restriction.
+    Integrity and availability restart at I1/A1: the seed names only confidentiality, and
+    whether tampering with or losing the NEW item harms operations (CLS-04/05, CLS-13/14) is
+    the creator's call when they classify it (CLS-08, 第3 2(1)); the service combines this floor
+    with their proposal and ``Profile.with_implied`` re-adds the level bundles. Restrictions are
+    kept whole, even those a source level carried (fail closed: never drop a 取扱制限).
+
+    A plain copy, transmission or backup (Chiba 6.2(1)イ, LBL-06; Saitama 第3 7(2), LBL-11)
+    is the same information: it keeps the source label unchanged, so it needs no function.
+    """
+    return Label(
+        source.confidentiality,
+        Integrity.I1,
+        Availability.A1,
+        source.restrictions,
+        source.profile,
+    )
+
+
+def bundle_label(labels: Iterable[Label]) -> Label:
+    """The label of a bundle (archive, multi-attachment mail, medium): the highest level on
+    every axis and the union of restrictions (Chiba 6.2(5)ウ "最高度の分類に従って", LBL-07).
+
+    Refuses an empty bundle (it has no profile to speak of) and labels of different profiles
+    (no silent cross-profile translation, :meth:`Label.combine`).
+    """
+    iterator = iter(labels)
+    try:
+        result = next(iterator)
+    except StopIteration:
+        raise InvalidRequest("a bundle needs at least one label") from None
+    for label in iterator:
+        result = result.combine(label)
+    return result

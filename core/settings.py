@@ -30,6 +30,8 @@ class Settings:
     bind: str
     web_workers: int
     job_lease_seconds: int
+    # None: named-entity recognition when the `ner` extra is installed; True/False: force.
+    ner: bool | None
     # Fault injection for the resume-after-kill test and the benchmark; 0 in production.
     debug_stage_delay_seconds: float
 
@@ -73,6 +75,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _tristate(env: Mapping[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "auto").strip().lower()
+    if raw in ("auto", ""):
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be auto, on or off, got {raw!r}")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -89,5 +102,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bind=env.get("SEKISHO_BIND") or DEFAULT_BIND,
         web_workers=_int(env, "SEKISHO_WEB_WORKERS", 2, 1),
         job_lease_seconds=_int(env, "SEKISHO_JOB_LEASE_SECONDS", 300, 1),
+        ner=_tristate(env, "SEKISHO_NER"),
         debug_stage_delay_seconds=_float(env, "SEKISHO_DEBUG_STAGE_DELAY_SECONDS", 0.0),
     )

@@ -39,7 +39,7 @@ def classify_file(path: str, *, profile_name: str | None = None) -> dict[str, An
                              code="file_too_large")
     data = file.read_bytes()
     detection = detect_content_type(data, file.name)
-    reading = read_and_classify(data, detection.mime, profile)
+    reading = read_and_classify(data, detection.mime, profile, ner=settings.ner)
     labels = system_label(profile, reading.floor)
     entity_findings = [f for f in reading.findings if "entity_type" in f]
     return {

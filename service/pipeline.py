@@ -86,12 +86,15 @@ class ContentReading:
     findings: list[dict[str, Any]]
 
 
-def read_and_classify(data: bytes, mime: str, profile: Profile) -> ContentReading:
+def read_and_classify(
+    data: bytes, mime: str, profile: Profile, *, ner: bool | None = None
+) -> ContentReading:
     """Extract text and metadata, classify both, and never let what could not be read pass
     as harmless: an incomplete reading raises the floor to the profile's unreadable floor
     (issue: never silently 機密性1)."""
     extraction = extract(data, mime)
-    result = classify_text(extraction.text, profile, metadata=extraction.metadata)
+    result = classify_text(extraction.text, profile, metadata=extraction.metadata,
+                           ner=ner)
     floor = result.floor.label
     findings = [f.to_dict() for f in result.findings[:MAX_STORED_FINDINGS]]
     if extraction.incomplete:
@@ -104,7 +107,8 @@ def read_and_classify(data: bytes, mime: str, profile: Profile) -> ContentReadin
 
 def classify(inp: StageInput) -> StageOutput:
     profile = inp.rt.profile(inp.doc.profile)
-    reading = read_and_classify(inp.plaintext(ORIGINAL), inp.doc.detected_type or "", profile)
+    reading = read_and_classify(inp.plaintext(ORIGINAL), inp.doc.detected_type or "", profile,
+                                ner=inp.rt.settings.ner)
     report = reading.classification.to_dict()
     report.pop("findings", None)
     report["floor"] = reading.floor.to_dict()
@@ -162,12 +166,12 @@ def label(inp: StageInput) -> StageOutput:
 def _above_ceiling(profile: Profile, label: Label) -> dict[str, Any]:
     """CLS-09 (Saitama 第5 1(2)イ(ア), 第8 1(2)イ(オ)): nothing above the deployment's ceiling
     may be handled here; the finding stops later steps (exports) from going ahead."""
+    over = profile.ceiling_violations(label)
     return {
         "code": "above_ceiling",
         "reason": "CLS-09",
-        "message": "the label is outside what this deployment may handle (ceiling "
-                   f"{profile.display(profile.ceiling)['confidentiality']} / "
-                   f"{profile.ceiling.to_dict()['confidentiality']})",
+        "over": list(over),
+        "message": f"the label is outside what this deployment may handle: {', '.join(over)}",
     }
 
 

@@ -19,8 +19,10 @@ File format (unknown keys anywhere are an error)::
         C3: {name: 機密性3（高）情報, ref: "第1 2(1)ア(ア)",
              definition: ...,           # optional
              synthetic: false,          # true: the seed has no such level, the name is ours
-             restrictions: [...]}       # bundle this level carries by itself (Chiba 6.1);
-        C2: ...                         #   must include every code of the level below
+             restrictions: [...],       # bundle this level carries by itself (Chiba 6.1);
+                                        #   must include every code of the level below
+             approval_ref: "第3 2(2)"}  # optional: choosing this level needs an approver
+        C2: ...
         C1: ...
       integrity: {I2: ..., I1: ...}
       availability: {A2: ..., A1: ...}
@@ -29,11 +31,15 @@ File format (unknown keys anywhere are an error)::
     aggregates:                        # optional derived terms; member if ANY level listed
       yo_kimitsu: {name: 要機密情報, ref: "第1 3(3)", confidentiality: [C3, C2]}
     default_label: {confidentiality: C2, integrity: I1, availability: A1, restrictions: []}
-    ceiling: {confidentiality: C3, integrity: I2, availability: A2}  # CLS-09; default = top
+    ceiling:                           # CLS-09; default = top of each axis, nothing refused
+      {confidentiality: C3, integrity: I2, availability: A2,
+       refused_restrictions: [internet_separated_only]}  # restrictions this deployment
+                                                         #   cannot honour (fire union, CLS-19)
     markings:                          # canonical marking id (core.labels.MARKING_IDS) -> floor
       gokuhi: {confidentiality: C3, ref: "第1 2(1)ア(ア)", note: ..., min_score: 0.0}
-    entity_floors:                     # entity type (core.labels.ENTITY_TYPES) -> floor
-      JP_MY_NUMBER: {confidentiality: C2, restrictions: [], ref: ...}
+    entity_floors:                     # entity type (core.labels.ENTITY_TYPES) -> floor;
+      JP_MY_NUMBER: {confidentiality: C2, restrictions: [], ref: ...}  # every type required
+    unreadable_floor: {confidentiality: C2, ref: ...}  # text not all readable (default C2)
 
 A floor rule (``markings``/``entity_floors``) sets any of the three levels and/or adds
 restriction codes; it must set at least one. Every restriction code used anywhere must be

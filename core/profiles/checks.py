@@ -27,6 +27,9 @@ def check_document(doc: ProfileDocument, expected_id: str) -> list[Problem]:
     problems.extend(_rule_keys(doc.markings, "markings", MARKING_IDS))
     entity_types = ENTITY_TYPES - {"CLASSIFICATION_MARKING"}  # markings have their own table
     problems.extend(_rule_keys(doc.entity_floors, "entity_floors", entity_types))
+    problems.extend(_every_entity_has_a_floor(doc, entity_types))
+    problems.extend(_rule_keys({"unreadable_floor": doc.unreadable_floor}, "profile",
+                               frozenset({"unreadable_floor"})))
     problems.extend(_aggregates(doc))
     problems.extend(_default_under_ceiling(doc))
     return problems
@@ -49,6 +52,10 @@ def _used_restrictions(doc: ProfileDocument) -> Iterator[tuple[str, str]]:
         for key, rule in rules.items():
             for i, r in enumerate(rule.restrictions):
                 yield f"{table}.{key}.restrictions[{i}]", r
+    for i, r in enumerate(doc.unreadable_floor.restrictions):
+        yield f"unreadable_floor.restrictions[{i}]", r
+    for i, r in enumerate(doc.ceiling.refused_restrictions):
+        yield f"ceiling.refused_restrictions[{i}]", r
 
 
 def _restriction_refs(doc: ProfileDocument) -> Iterator[Problem]:
@@ -77,10 +84,19 @@ def _rule_keys(rules: Mapping[str, FloorRule], table: str, known: frozenset[str]
     Problem
 ]:
     for key, rule in rules.items():
+        where = key if table == "profile" else f"{table}.{key}"
         if key not in known:
-            yield f"{table}.{key}", f"unknown id (known: {', '.join(sorted(known))})"
+            yield where, f"unknown id (known: {', '.join(sorted(known))})"
         if not (rule.confidentiality or rule.integrity or rule.availability or rule.restrictions):
-            yield f"{table}.{key}", "must set at least one level or restriction"
+            yield where, "must set at least one level or restriction"
+
+
+def _every_entity_has_a_floor(doc: ProfileDocument, known: frozenset[str]) -> Iterator[Problem]:
+    # A detected entity without a rule would be reported as "unmapped" and raise nothing:
+    # each profile must decide, even if the decision is the lowest level (corporate numbers
+    # are published by the National Tax Agency).
+    for entity_type in sorted(known - set(doc.entity_floors)):
+        yield f"entity_floors.{entity_type}", "missing: every entity type needs a floor rule"
 
 
 def _aggregates(doc: ProfileDocument) -> Iterator[Problem]:
@@ -90,6 +106,9 @@ def _aggregates(doc: ProfileDocument) -> Iterator[Problem]:
 
 
 def _default_under_ceiling(doc: ProfileDocument) -> Iterator[Problem]:
+    refused = set(doc.ceiling.refused_restrictions) & set(doc.default_label.restrictions)
+    if refused:
+        yield "default_label.restrictions", f"refused by the ceiling: {', '.join(sorted(refused))}"
     for axis in AXES:
         levels = axis.levels
         default = levels.from_code(getattr(doc.default_label, axis.value))

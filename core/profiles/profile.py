@@ -60,13 +60,37 @@ class Profile:
             self.id,
         )
 
+    @property
+    def refused_restrictions(self) -> frozenset[str]:
+        """Restrictions this deployment cannot honour (e.g. internet_separated_only, CLS-19)."""
+        return frozenset(self.document.ceiling.refused_restrictions)
+
     def within_ceiling(self, label: Label) -> bool:
+        return not self.ceiling_violations(label)
+
+    def ceiling_violations(self, label: Label) -> tuple[str, ...]:
+        """What puts ``label`` above this deployment's ceiling (CLS-09): ``"confidentiality"``
+        (etc.) for a level above it, ``"restriction:<code>"`` for a refused restriction."""
         self.check_label(label)
-        return self.ceiling.at_least(label)
+        ceiling = self.ceiling
+        over = [a.value for a in AXES if label.level(a) > ceiling.level(a)]
+        over += [f"restriction:{code}" for code in sorted(label.restrictions
+                                                           & self.refused_restrictions)]
+        return tuple(over)
+
+    @property
+    def unreadable_floor(self) -> Label:
+        """Floor of a document whose text could not all be read (issue 3: default C2)."""
+        return self.rule_label(self.document.unreadable_floor)
 
     def level_spec(self, axis: Axis, code: str) -> LevelSpec:
         spec: LevelSpec = getattr(getattr(self.document.levels, axis.value), code)
         return spec
+
+    def approval_ref(self, axis: Axis, code: str) -> str | None:
+        """The seed reference when proposing this level always needs an approver, else None
+        (Saitama 機密性1（低）情報: 第3 2(2), LBL-08)."""
+        return self.level_spec(axis, code).approval_ref
 
     def level_name(self, axis: Axis, code: str) -> str:
         return self.level_spec(axis, code).name

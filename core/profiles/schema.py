@@ -36,6 +36,9 @@ class LevelSpec(_Strict):
     # True when the seed has no such level and the name is ours (fire union, Ishikawa).
     synthetic: bool = False
     restrictions: list[Code] = Field(default_factory=list)
+    # Set when choosing this level always needs an approver, citing why (Saitama 機密性1:
+    # 第3 2(2), LBL-08 上職者の承認).
+    approval_ref: str | None = None
 
 
 class ConfidentialityLevels(_Strict):
@@ -84,11 +87,18 @@ class LabelSpec(_Strict):
 
 
 class CeilingSpec(_Strict):
-    """Highest label this deployment may hold (CLS-09); defaults to the top of each axis."""
+    """Highest label this deployment may hold (CLS-09); defaults to the top of each axis.
+
+    ``refused_restrictions``: restrictions this deployment cannot honour, so a label carrying
+    one is above the ceiling whatever its levels — e.g. the fire union's
+    ``internet_separated_only`` on an internet-connected instance (002 4, CLS-19). An
+    internet-separated deployment overrides the profile with an empty list.
+    """
 
     confidentiality: CCode = "C3"
     integrity: ICode = "I2"
     availability: ACode = "A2"
+    refused_restrictions: list[Code] = Field(default_factory=list)
 
 
 class FloorRule(_Strict):
@@ -104,6 +114,14 @@ class FloorRule(_Strict):
     min_score: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
+def _default_unreadable_floor() -> FloorRule:
+    return FloorRule(
+        confidentiality="C2",
+        ref="issue 3: fail closed",
+        note="extraction was incomplete: what could not be read may hold anything",
+    )
+
+
 class ProfileDocument(_Strict):
     id: ProfileId
     title: NonEmpty
@@ -117,3 +135,6 @@ class ProfileDocument(_Strict):
     ceiling: CeilingSpec = Field(default_factory=CeilingSpec)
     markings: dict[str, FloorRule] = Field(default_factory=dict)
     entity_floors: dict[str, FloorRule] = Field(default_factory=dict)
+    # Floor of a document whose text could not all be read (password-protected, undecodable,
+    # an image without OCR): never silently the lowest label (issue 3 "What bad input gets").
+    unreadable_floor: FloorRule = Field(default_factory=_default_unreadable_floor)

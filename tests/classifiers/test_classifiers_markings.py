@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers import ClassificationMarkingRecognizer, NormalizedText, ValueTagger
+from classifiers import ClassificationMarkingRecognizer
 from classifiers.findings import Finding
 from classifiers.markings import PATTERNS
 from core.labels import MARKING_IDS
+from tests.classifiers.support import finder
+
+_find = finder(ClassificationMarkingRecognizer())
 
 
 def find(text: str) -> list[Finding]:
-    return ClassificationMarkingRecognizer().analyze(NormalizedText.of(text), ValueTagger())
+    return _find(text)
 
 
 def ids(text: str) -> list[str]:
@@ -109,3 +112,14 @@ def test_every_marking_id_is_canonical_and_detectable() -> None:
 def test_one_finding_per_occurrence() -> None:
     assert len(find("CONFIDENTIAL\n")) == 1  # matched by two forms, reported once
     assert len(find("【秘】【秘】")) == 2
+
+
+def test_markings_are_not_personal_data_and_carry_no_hash() -> None:
+    (f,) = find("【極秘】")
+    assert f.text_hash is None and f.marking_text == "【極秘】"  # as written, brackets too
+    assert f.to_dict()["marking"] == "gokuhi"
+
+
+@pytest.mark.parametrize("text", ["cOnFiDeNtIaL\n", "[Top  Secret]", "do NOT copy"])
+def test_ascii_markings_in_any_case(text: str) -> None:
+    assert find(text), text

@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from classifiers import MyNumberRecognizer, NormalizedText, ValueTagger, classify_text
+from classifiers import MyNumberRecognizer, classify_text
+from classifiers.checkdigits import is_valid_my_number, my_number_check_digit
 from classifiers.findings import Finding
-from classifiers.my_number import is_valid_my_number, my_number_check_digit
 from core.profiles import load_profiles
+from tests.classifiers.support import finder
 
 
 def reference_check_digit(first11: str) -> int:
@@ -35,8 +36,11 @@ VALID = make_numbers(40)
 FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
 
+_find = finder(MyNumberRecognizer())
+
+
 def find(text: str) -> list[Finding]:
-    return MyNumberRecognizer().analyze(NormalizedText.of(text), ValueTagger())
+    return _find(text)
 
 
 def test_known_number_and_reference_agree() -> None:
@@ -60,6 +64,8 @@ FORMS: dict[str, Callable[[str], str]] = {
     "line_broken": lambda n: groups(n, "\n"),
     "crlf_broken": lambda n: groups(n, "\r\n"),
     "hyphen_then_break": lambda n: groups(n, "-\n"),
+    "broken_mid_group": lambda n: n[:6] + "\n" + n[6:],
+    "full_width_broken": lambda n: (n[:7] + "\r\n" + n[7:]).translate(FULL_WIDTH),
 }
 
 
@@ -108,7 +114,18 @@ def test_finding_never_carries_the_value() -> None:
     for number in VALID[:3]:
         assert number not in dumped
         assert number[:4] not in dumped and number[-4:] not in dumped
-    tags = [f.value_tag for f in result.findings]
+    tags = [f.text_hash for f in result.findings]
     assert tags[0] == tags[3] and len(set(tags)) == 3  # groups equal values within one call
     again = classify_text(text, load_profiles()["saitama-police-2023"])
-    assert again.findings[0].value_tag != tags[0]  # the key lives for one call only
+    assert again.findings[0].text_hash != tags[0]  # the key lives for one call only
+    keyed = [classify_text(text, load_profiles()["saitama-police-2023"], hash_key=b"k" * 32)
+             for _ in range(2)]
+    assert keyed[0].findings[0].text_hash == keyed[1].findings[0].text_hash  # caller's key
+
+
+def test_hash_keys_must_be_long_enough() -> None:
+    from classifiers import TextHasher
+
+    with pytest.raises(ValueError):
+        TextHasher(b"short")
+    assert "key" in repr(TextHasher(b"k" * 32)) and "kkkk" not in repr(TextHasher(b"k" * 32))

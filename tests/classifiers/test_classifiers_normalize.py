@@ -65,3 +65,26 @@ def test_random_mixtures_equal_nfkc_and_every_span_maps_inside_the_original() ->
             assert 0 <= s < e <= len(original)
             # the original piece, normalised, produces this character
             assert ch in unicodedata.normalize("NFKC", original[s:e])
+
+
+def test_full_width_only_text_folds_without_an_offset_map() -> None:
+    original = "個人番号：１２３４－５６７８－９０１８（ＡＢＣ）　電話"
+    n = NormalizedText.of(original)
+    assert n.text == unicodedata.normalize("NFKC", original)
+    assert n.identity  # one character for one: offsets are the identity
+    assert n.original_span(5, 19) == (5, 19)
+
+
+def test_long_mixed_text_maps_every_character_back() -> None:
+    import random
+
+    rng = random.Random(1)
+    pieces = ["本文", "ｶﾞ", "㍻", "（", "１", "A", "é\u0301", "\n", "秘", "㊙", "ﬁ", "\u3000"]
+    original = "".join(rng.choice(pieces) for _ in range(20_000))
+    n = NormalizedText.of(original)
+    assert n.text == unicodedata.normalize("NFKC", original.replace("㊙", "【秘】"))
+    for i in range(0, len(n.text), 7):
+        s, e = n.original_span(i, i + 1)
+        assert n.text[i] in unicodedata.normalize("NFKC", original[s:e].replace("㊙", "【秘】"))
+    s, e = n.original_span(0, len(n.text))
+    assert (s, e) == (0, len(original))

@@ -14,6 +14,8 @@ from core.labels import (
     Confidentiality,
     Integrity,
     Label,
+    bundle_label,
+    derive_label,
 )
 
 P = "saitama-police-2023"
@@ -129,3 +131,32 @@ def test_label_is_immutable_and_hashable() -> None:
 
 def test_marking_ids_are_snake_case() -> None:
     assert all(m.isascii() and m == m.lower() and " " not in m for m in MARKING_IDS)
+
+
+def test_derived_label_keeps_confidentiality_and_every_restriction() -> None:
+    # Saitama 第3 2(5) (LBL-05): 機密性に係る分類及び取扱制限を継承.
+    source = lab("C3", "I2", "A2", ("no_copy", "head_of_unit_only"))
+    derived = derive_label(source)
+    assert derived.confidentiality is Confidentiality.C3
+    assert derived.restrictions == {"no_copy", "head_of_unit_only"}
+    assert derived.profile == P
+    # Integrity and availability restart: the creator judges the new item (CLS-08).
+    assert (derived.integrity, derived.availability) == (Integrity.I1, Availability.A1)
+    assert derive_label(Label.lowest(P)) == Label.lowest(P)
+    assert derive_label(derived) == derived  # deriving twice changes nothing more
+
+
+def test_bundle_takes_the_max_per_axis_and_unites_restrictions() -> None:
+    # Chiba 6.2(5)ウ (LBL-07): 最高度の分類に従って.
+    parts = [lab("C1", "I2", "A1", ("no_copy",)), lab("C3", "I1", "A1"),
+             lab("C2", "I1", "A2", ("no_takeout",))]
+    assert bundle_label(parts) == lab("C3", "I2", "A2", ("no_copy", "no_takeout"))
+    assert bundle_label(iter(parts)) == bundle_label(reversed(parts))  # order-free, any iterable
+    assert bundle_label([parts[0]]) == parts[0]
+
+
+def test_bundle_refuses_nothing_and_mixed_profiles() -> None:
+    with pytest.raises(InvalidRequest, match="at least one"):
+        bundle_label([])
+    with pytest.raises(InvalidRequest, match="cannot combine"):
+        bundle_label([lab("C2"), lab("C2", p="chiba-pref-2022")])

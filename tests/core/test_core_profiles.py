@@ -59,7 +59,6 @@ def test_exactly_the_four_builtins_load(profiles: dict[str, Profile]) -> None:
         ("chiba-pref-2022", "availability", "A1", "可用性1"),
         ("soka-yashio-fire", "confidentiality", "C1", "消防組合保有情報"),
         ("soka-yashio-fire", "confidentiality", "C2", "重要情報"),
-        ("soka-yashio-fire", "confidentiality", "C3", "特定個人情報"),
         ("ishikawa-police-contractor", "confidentiality", "C2", "警察情報"),
     ],
 )
@@ -157,7 +156,8 @@ def test_defaults_and_ceilings(profiles: dict[str, Profile]) -> None:
     assert profiles["ishikawa-police-contractor"].default_label.confidentiality.code == "C2"
     fire = profiles["soka-yashio-fire"]
     assert fire.default_label.confidentiality.code == "C1"
-    # CLS-19: 特定個人情報 only internet-separated, so the default deployment refuses C3.
+    # 002 names nothing above 重要情報: C3 is synthetic and above the ceiling.
+    assert fire.level_spec(AXES[0], "C3").synthetic
     assert fire.ceiling.confidentiality.code == "C2"
     assert not fire.within_ceiling(label(fire.id, "C3"))
     assert fire.within_ceiling(label(fire.id, "C2", "I2", "A2"))
@@ -208,6 +208,13 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 _DELETE = object()
 
 
+def _both(*mutations: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def mutate(data: dict[str, Any]) -> None:
+        for m in mutations:
+            m(data)
+    return mutate
+
+
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
@@ -230,6 +237,16 @@ _DELETE = object()
          r"levels\.confidentiality\.C3\.restrictions: must include every restriction of C2"),
         (_set("ceiling.confidentiality", "C1"), r"default_label\.confidentiality: C2 is above"),
         (_set("restrictions.No-Copy", {"name": "x", "ref": "y"}), r"restrictions\.No-Copy"),
+        (_set("entity_floors.PERSON", _DELETE),
+         r"entity_floors\.PERSON: missing: every entity type needs a floor rule"),
+        (_set("unreadable_floor", {"ref": "x"}), r"unreadable_floor: must set at least one"),
+        (_set("unreadable_floor.restrictions", ["no_fax"]),
+         r"unreadable_floor\.restrictions\[0\]: unknown restriction"),
+        (_set("ceiling.refused_restrictions", ["no_fax"]),
+         r"ceiling\.refused_restrictions\[0\]: unknown restriction"),
+        (_both(_set("default_label.restrictions", ["no_copy"]),
+               _set("ceiling.refused_restrictions", ["no_copy"])),
+         r"default_label\.restrictions: refused by the ceiling: no_copy"),
     ],
 )
 def test_invalid_profile_names_file_and_field(
@@ -281,3 +298,45 @@ def test_extra_dir_overrides_and_adds(tmp_path: Path) -> None:
 def test_missing_extra_dir_is_profile_invalid(tmp_path: Path) -> None:
     with pytest.raises(ProfileInvalid, match="does not exist"):
         load_profiles(tmp_path / "nope")
+
+
+def test_every_profile_has_a_floor_for_every_entity_type(profiles: dict[str, Profile]) -> None:
+    from core.labels import ENTITY_TYPES
+
+    for profile in profiles.values():
+        assert set(profile.document.entity_floors) == ENTITY_TYPES - {"CLASSIFICATION_MARKING"}
+
+
+@pytest.mark.parametrize("profile_id", BUILTIN_PROFILE_IDS)
+def test_unreadable_floor_is_c2_by_default_and_exposed(
+    profiles: dict[str, Profile], profile_id: str
+) -> None:
+    floor = profiles[profile_id].unreadable_floor
+    assert floor.confidentiality is Confidentiality.C2
+    assert floor.profile == profile_id
+    assert floor.restrictions >= profiles[profile_id].implied_restrictions(floor)
+
+
+def test_unreadable_floor_defaults_when_a_profile_omits_it(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, _set("unreadable_floor", _DELETE))
+    assert load_profile_file(path).unreadable_floor.confidentiality is Confidentiality.C2
+
+
+def test_ceiling_violations_name_levels_and_refused_restrictions(
+    profiles: dict[str, Profile],
+) -> None:
+    fire = profiles["soka-yashio-fire"]
+    assert fire.refused_restrictions == {"internet_separated_only"}
+    assert fire.ceiling_violations(label(fire.id, "C3", r=("internet_separated_only",))) == (
+        "confidentiality", "restriction:internet_separated_only")
+    assert fire.ceiling_violations(label(fire.id, "C2")) == ()
+    saitama = profiles["saitama-police-2023"]
+    assert saitama.refused_restrictions == frozenset()
+    assert saitama.within_ceiling(label(saitama.id, "C3", "I2", "A2", ("no_copy",)))
+
+
+def test_saitama_c1_needs_approval(profiles: dict[str, Profile]) -> None:
+    saitama = profiles["saitama-police-2023"]
+    assert saitama.approval_ref(AXES[0], "C1") == "第3 2(2)"  # LBL-08
+    assert saitama.approval_ref(AXES[0], "C2") is None
+    assert profiles["chiba-pref-2022"].approval_ref(AXES[0], "C1") is None
