@@ -20,6 +20,7 @@ ALLOWED_OURS = {
     "keys": {"core", "keys"},
     "service": set(PACKAGES),
 }
+CLASSIFIERS_ONLY = {"presidio_analyzer", "spacy", "ginza", "ja_ginza", "sudachipy"}
 SERVICE_ONLY = {"flask", "werkzeug", "celery", "kombu", "sqlalchemy", "alembic", "gunicorn",
                 "psycopg", "redis", "milter", "Milter"}
 
@@ -48,6 +49,8 @@ def violations(package: str, path: Path) -> list[str]:
             found.append(f"{name} (layer {package} may not import {top})")
         if top in SERVICE_ONLY and package != "service":
             found.append(f"{name} (only service/ may import {top})")
+        if top in CLASSIFIERS_ONLY and package != "classifiers":
+            found.append(f"{name} (only classifiers/ may import {top})")
         if name.startswith("cryptography.hazmat") and not in_primitives:
             found.append(f"{name} (only keys/primitives may import cryptography.hazmat)")
         if top == "pkcs11" and not in_primitives:
@@ -67,9 +70,9 @@ def test_checker_catches_a_violation(tmp_path: Path) -> None:
     """The checker itself must be able to fail."""
     fake = ROOT / "core" / "__layer_probe__.py"
     try:
-        fake.write_text("import flask\nfrom service import app\n"
+        fake.write_text("import flask\nfrom service import app\nimport presidio_analyzer\n"
                         "from cryptography.hazmat.primitives import hashes\n")
         found = violations("core", fake)
     finally:
         fake.unlink()
-    assert len(found) == 3
+    assert len(found) == 4
