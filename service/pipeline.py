@@ -111,7 +111,10 @@ def classify(inp: StageInput) -> StageOutput:
                                 ner=inp.rt.settings.ner)
     report = reading.classification.to_dict()
     report.pop("findings", None)
+    # The reported floor is the one the label stage uses: with an incomplete reading it
+    # includes the profile's unreadable floor, which the classifier alone does not know.
     report["floor"] = reading.floor.to_dict()
+    report["floor_display"] = profile.display(reading.floor)
     report["extraction"] = reading.extraction.to_dict()
     report["text_characters"] = len(reading.extraction.text)
     report["findings_total"] = len(reading.classification.findings)

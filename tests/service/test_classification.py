@@ -181,3 +181,16 @@ def test_saitama_c1_always_needs_an_approver_chiba_does_not(
     doc = processed(client, rt, chiba, "公開予定の広報文".encode(), "pr.txt")
     body = propose(client, chiba, doc["id"], c1).get_json()
     assert body["approval"] is None and body["labels"]["label"]["confidentiality"] == "C1"
+
+
+def test_reported_floor_includes_the_unreadable_floor(
+    client: Any, rt: Any, alice: dict[str, str]
+) -> None:
+    from tests.fixtures.pdfgen import make_encrypted_pdf
+
+    doc = client.post("/v1/documents", headers=alice,
+                      data={"file": (io.BytesIO(make_encrypted_pdf()), "l.pdf")}).get_json()
+    run_pending_jobs(rt)
+    report = client.get(f"/v1/documents/{doc['id']}", headers=alice).get_json()["report"]
+    assert report["classify"]["floor"]["confidentiality"] == "C2"
+    assert report["classify"]["floor_display"]["confidentiality"] == "機密性2（中）情報"
