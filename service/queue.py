@@ -12,6 +12,7 @@ from typing import Any
 from celery import Celery
 
 from core.settings import Settings
+from service.fsbroker import TRANSPORT_PATH
 
 PROCESS_TASK = "sekisho.process_job"
 QUEUE = "sekisho"
@@ -35,6 +36,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
     }
     if settings.uses_filesystem_broker:
+        # kombu's own filesystem transport can hand a half-written message to the worker
+        # and stop it; see service.fsbroker.
+        config["broker_transport"] = TRANSPORT_PATH
         folder = str(settings.broker_dir / "messages")
         config["broker_transport_options"] = {
             "data_folder_in": folder,
@@ -42,7 +46,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "processed_folder": str(settings.broker_dir / "processed"),
             # kombu's default control folder is ./control in the working directory.
             "control_folder": str(settings.broker_dir / "control"),
-            "store_processed": False,
+            "store_processed": False,  # claimed messages are deleted once read
             "polling_interval": FILESYSTEM_POLL_SECONDS,
         }
     return config

@@ -140,7 +140,7 @@ def test_worker_killed_mid_job_resumes(
             break
         time.sleep(0.05)
     else:
-        pytest.fail(f"job never got going: {job}")
+        pytest.fail(f"job never got going: {job}\n{slow.log_path.read_text(errors='replace')}")
     slow.kill()
     killed_at = client.get(f"/v1/documents/{doc['id']}", headers=uploader).get_json()
     assert killed_at["state"] == "processing"
@@ -205,3 +205,16 @@ def test_stored_findings_are_capped_but_counted(
     stored = [f for f in body["findings"] if f.get("entity_type") == "JP_MY_NUMBER"]
     assert len(stored) == MAX_STORED_FINDINGS
     assert numbers[0] not in str(body)
+
+
+def test_worker_survives_a_garbage_queue_file(
+    client: Any, uploader: dict[str, str], start_worker: Any, settings: Settings
+) -> None:
+    """kombu's stock filesystem transport stopped the worker on such a file (a CI failure)."""
+    worker = start_worker()
+    (settings.broker_dir / "messages" / "1_garbage.sekisho.msg").write_bytes(b"")
+    doc = upload(client, uploader, make_text_pdf("公開資料"), "after.pdf")
+    body = wait_for_state(client, uploader, doc["id"])
+    assert body["state"] == "processed", body
+    assert worker.proc.poll() is None, worker.log_path.read_text(errors="replace")
+    assert "dropped an unreadable queue message" in worker.log_path.read_text(errors="replace")
