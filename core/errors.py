@@ -107,6 +107,45 @@ class VerificationFailed(ContentRejected):
     default_message = "the cleaned output failed independent verification and was discarded"
 
 
+class ExecutableContent(UnsupportedContent):
+    """Programs and scripts are never inspected or passed through (issue 4)."""
+
+    code = "executable_content"
+    default_message = "executables and scripts are refused"
+
+
+class ConverterUnavailable(UnsupportedContent):
+    """The format needs a converter (LibreOffice) that this installation does not have."""
+
+    code = "converter_unavailable"
+    default_message = "this format needs LibreOffice, which is not installed here"
+
+
+class RefusedByProfile(ContentRejected):
+    """The file holds something the profile says to refuse rather than clean (tracked
+    changes, hidden sheets...)."""
+
+    code = "refused_by_profile"
+    default_message = "the profile refuses files with this content"
+
+
+class MalwareDetected(ContentRejected):
+    code = "malware_detected"
+    default_message = "the malware scanner reported this file; it is quarantined"
+
+
+class ProcessingTimeout(ContentRejected):
+    code = "processing_timeout"
+    default_message = "processing the file took longer than allowed"
+
+
+class ResourceLimitExceeded(ContentRejected):
+    """The isolated child cleaning the file ran out of its memory or CPU allowance."""
+
+    code = "resource_limit_exceeded"
+    default_message = "processing the file needed more memory or CPU time than allowed"
+
+
 class AlgorithmNotAllowed(SekishoError):
     """An algorithm, mode, key size or nonce length not on the CRYPTREC allow-list."""
 

@@ -15,21 +15,98 @@ to a temporary file). Its life cycle:
 ``write_label`` /     write back only our label after stripping everything (Chiba 6.2(2),
 ``read_label``        LBL-01: the label is shown in the file's properties).
 
-Later format families (OOXML, ODF, images, mail, archives) implement the same class; a
-converting handler sets ``output_mime_types`` to what its ``clean`` produces.
+Every family (PDF, OOXML, ODF, images, text/CSV/HTML, mail, archives) implements this
+class. A converting handler (docm -> docx, HTML -> text) overrides ``output_mime`` and, when
+another handler must judge its output, ``output_verifier``. ``CleanOptions`` carries what the
+profile decides (links kept or removed, tracked changes accepted or refused, ...) and, for
+containers, the callback that cleans each member through its own handler.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
-from core.errors import ContentRejected, UnsupportedContent, VerificationFailed
+from core.errors import ContentRejected, RefusedByProfile, UnsupportedContent, VerificationFailed
 from handlers.detect import detect
 from handlers.findings import POLYGLOT
+
+#: What a profile does with content that is reported rather than removed (tracked changes,
+#: hidden sheets or text): keep it and report it, or refuse the file (issue 4).
+NoticePolicy = Literal["report", "refuse"]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A container member after its own handler cleaned it (see ``CleanOptions``)."""
+
+    data: bytes
+    mime: str
+    report: Mapping[str, object]
+
+
+#: Cleans one member of a container (e-mail attachment, ZIP member): bytes and a name in,
+#: the cleaned member out, or a ContentRejected/UnsupportedContent error that the container
+#: handler turns into "member dropped" or "whole file refused". ``depth`` is the member's
+#: nesting depth, checked against the limit by the callee.
+MemberCleaner = Callable[[bytes, str, int], Cleaned]
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """Per-profile choices a handler needs; the defaults are the strict ones."""
+
+    #: Remove hyperlinks (PDF /URI actions, OOXML hyperlink relationships): profile option.
+    remove_links: bool = False
+    #: Tracked changes (OOXML/ODF revisions): reported, or the file refused.
+    tracked_changes: NoticePolicy = "report"
+    #: Hidden sheets, hidden text, hidden slides: reported, or the file refused.
+    hidden_content: NoticePolicy = "report"
+    #: Nesting depth of this file inside containers (0: the uploaded file itself).
+    depth: int = 0
+    #: How containers clean their members; None: containers refuse to run (no recursion).
+    member_cleaner: MemberCleaner | None = None
+
+    def check_notices(self, notices: Mapping[str, int]) -> None:
+        """Refuse the file when it holds reported content the profile refuses."""
+        refused = [kind for kind, n in notices.items() if n and self._refuses(kind)]
+        if refused:
+            raise RefusedByProfile("the profile refuses files with: " + ", ".join(sorted(refused)))
+
+    def _refuses(self, kind: str) -> bool:
+        if kind in TRACKED_CHANGE_KINDS:
+            return self.tracked_changes == "refuse"
+        if kind in HIDDEN_CONTENT_KINDS:
+            return self.hidden_content == "refuse"
+        return False
+
+
+#: Notice kinds (``Inspection.notices``) governed by ``CleanOptions.tracked_changes``.
+TRACKED_CHANGE_KINDS = frozenset({"tracked_changes"})
+#: Notice kinds governed by ``CleanOptions.hidden_content``.
+HIDDEN_CONTENT_KINDS = frozenset({"hidden_sheets", "hidden_text", "hidden_slides",
+                                  "hidden_rows_or_columns"})
+DEFAULT_OPTIONS = CleanOptions()
+
+
+@dataclass(frozen=True)
+class LabelStamp:
+    """What ``write_label`` puts into a file (Chiba 6.2(2): the classification is shown in
+    the file's properties and in its header/footer; LBL-01).
+
+    ``label`` is the machine-readable label (canonical codes), embedded as JSON in the
+    format's property store and read back by ``read_label``. ``visible`` is the line shown
+    on every page, sheet or slide, in the profile's own words (e.g.
+    "機密性2（中）情報　取扱制限：複製禁止"). ``file_prefix`` goes before the file name
+    (e.g. "【機密性2】").
+    """
+
+    label: Mapping[str, object]
+    visible: str
+    file_prefix: str = ""
 
 #: JSON scalars allowed in ``Inspection.properties``: structural facts, never content.
 PropertyValue = str | int | bool
@@ -49,6 +126,9 @@ class Inspection:
     hidden_data: Mapping[str, int] = field(default_factory=dict)
     #: Structural facts (page count, version, encoding).
     properties: Mapping[str, PropertyValue] = field(default_factory=dict)
+    #: Kind -> count of content that is reported but kept unless the profile refuses it
+    #: (``tracked_changes``, ``hidden_sheets``, ``hidden_text``...; see CleanOptions).
+    notices: Mapping[str, int] = field(default_factory=dict)
 
     def removable(self) -> dict[str, int]:
         """Every kind ``clean`` would remove, with its count."""
@@ -67,6 +147,7 @@ class Inspection:
             "active_content": dict(self.active_content),
             "hidden_data": dict(self.hidden_data),
             "properties": dict(self.properties),
+            "notices": dict(self.notices),
         }
 
 
@@ -80,15 +161,16 @@ class Handler(ABC):
     #: Metadata keys ``write_label`` writes; the only ones ``verify`` accepts.
     label_metadata_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, untrusted_data: bytes) -> None:
+    def __init__(self, untrusted_data: bytes, options: CleanOptions = DEFAULT_OPTIONS) -> None:
         self._untrusted_data = untrusted_data
+        self.options = options
         self._removed: dict[str, int] = {}
         self._load()
 
     @classmethod
-    def open(cls, untrusted_data: bytes) -> Self:
+    def open(cls, untrusted_data: bytes, options: CleanOptions = DEFAULT_OPTIONS) -> Self:
         """Parse and validate at once; raises a ContentRejected subclass for refused input."""
-        return cls(untrusted_data)
+        return cls(untrusted_data, options)
 
     @abstractmethod
     def _load(self) -> None:
@@ -109,13 +191,23 @@ class Handler(ABC):
     def clean(self) -> bytes:
         """A new, verified file without anything on the removal list.
 
+        Content the profile refuses (``CleanOptions``) raises RefusedByProfile first.
         Verification runs here as well as in the pipeline: an unverified output is never
         returned, so a caller cannot forget the step (design: fail closed).
         """
+        self.options.check_notices(self.inspect().notices)
         cleaned, removed = self._sanitise()
-        type(self).verify(cleaned)
+        self.output_verifier().verify(cleaned)
         self._removed = removed
         return cleaned
+
+    def output_mime(self) -> str:
+        """The MIME type ``clean()`` produces (converting handlers override this)."""
+        return self.inspect().mime
+
+    def output_verifier(self) -> type[Handler]:
+        """The handler class that verifies ``clean()``'s output (and labels it)."""
+        return type(self)
 
     @property
     def removed(self) -> Mapping[str, int]:
@@ -153,8 +245,9 @@ class Handler(ABC):
 
     @classmethod
     @abstractmethod
-    def write_label(cls, cleaned: bytes, label: Mapping[str, object]) -> bytes:
-        """Write only our label into a cleaned file's properties and return the new file."""
+    def write_label(cls, cleaned: bytes, stamp: LabelStamp) -> bytes:
+        """Write our label into a cleaned file (properties, and the visible header/footer
+        where the format has one) and return the new, verified file."""
 
     @classmethod
     @abstractmethod

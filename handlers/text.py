@@ -19,10 +19,8 @@ Decode order, and why:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from core.errors import UnsupportedContent
-from handlers.base import Handler, Inspection
+from handlers.base import Handler, Inspection, LabelStamp
 from handlers.limits import MAX_TEXT_BYTES, check_size
 
 TEXT_PLAIN = "text/plain"
@@ -185,7 +183,7 @@ class TextHandler(Handler):
         return [] if self._encoding == "utf-8" else [f"encoding:{self._encoding}"]
 
     @classmethod
-    def write_label(cls, cleaned: bytes, label: Mapping[str, object]) -> bytes:
+    def write_label(cls, cleaned: bytes, stamp: LabelStamp) -> bytes:
         # Plain text has no property store; a visible header line is a later issue. The
         # output still has to be a verified clean file before anything is released.
         cls.verify(cleaned)

@@ -20,6 +20,7 @@ from core.labels import Label
 from core.profiles import Profile
 from core.states import STAGE_CLASSIFY, STAGE_DETECT, STAGE_LABEL, STAGE_SANITISE
 from handlers import detect_content_type, handler_for, write_label
+from handlers.base import LabelStamp
 from handlers.extract import Extraction, extract
 from service.classification import SOURCE_SYSTEM, effective_label
 from service.runtime import Runtime
@@ -146,7 +147,9 @@ def label(inp: StageInput) -> StageOutput:
     floor = Label.from_dict(inp.doc.report[STAGE_CLASSIFY]["floor"])
     final = effective_label(profile, inp.doc.label, inp.doc.label_source, floor)
     sanitised = inp.plaintext(SANITISED)
-    labelled = write_label(sanitised, inp.doc.detected_type or "", final.to_dict())
+    stamp = LabelStamp(final.to_dict(), visible=profile.stamp_text(final),
+                       file_prefix=profile.file_prefix(final))
+    labelled = write_label(sanitised, inp.doc.detected_type or "", stamp)
     within = profile.within_ceiling(final)
     updates: dict[str, Any] = {"label": final.to_dict()}
     if inp.doc.label_source is None:

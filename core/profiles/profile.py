@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,20 @@ from core.labels import (
     Label,
 )
 from core.profiles.schema import FloorRule, LabelSpec, LevelSpec, ProfileDocument
+
+_PARENTHESISED = re.compile(r"[（(][^）)]*[）)]")
+#: Restriction names in a header line; some profiles name restrictions by whole rules
+#: (Chiba), which would not fit a page header. The full list stays in the embedded label.
+MAX_STAMP_CHARS = 80
+
+
+def _bounded_list(names: list[str], limit: int) -> str:
+    shown: list[str] = []
+    for name in names:
+        if shown and len("・".join([*shown, name])) > limit:
+            return "・".join(shown) + f" ほか{len(names) - len(shown)}件"
+        shown.append(name)
+    return "・".join(shown)
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,25 @@ class Profile:
             ],
             "aggregates": [self.document.aggregates[c].name for c in self.aggregates_of(label)],
         }
+
+    def stamp_text(self, label: Label) -> str:
+        """The line shown in a file's header/footer (Chiba 6.2(2)): every axis in the
+        profile's own words, then the handling restrictions."""
+        display = self.display(label)
+        text = "／".join(str(display[a.value]) for a in AXES)
+        if display["restrictions"]:
+            text += "　取扱制限：" + _bounded_list(display["restrictions"], MAX_STAMP_CHARS)
+        return text
+
+    def file_prefix(self, label: Label) -> str:
+        """The file-name prefix, e.g. 【機密性2】 (Chiba 6.2(2): the classification in the
+        file name): the confidentiality name without its parenthesised grade and, after a
+        level number, without 情報."""
+        name = _PARENTHESISED.sub("", self.level_name(Axis.CONFIDENTIALITY,
+                                                      label.confidentiality.code))
+        if name.endswith("情報") and name[:-2][-1:].isdigit():
+            name = name[:-2]
+        return f"【{name}】"
 
     def marking_rule(self, marking_id: str) -> FloorRule | None:
         return self.document.markings.get(marking_id)

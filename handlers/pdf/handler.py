@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pikepdf import Name, Pdf
 
-from handlers.base import Handler, Inspection, PropertyValue
+from handlers.base import Handler, Inspection, LabelStamp, PropertyValue
 from handlers.pdf import policy
 from handlers.pdf.document import PDF_MIME, open_pdf, pdf_errors, save_pdf
 from handlers.pdf.label import LABEL_KEYS, embed_label, extract_label
@@ -92,11 +90,11 @@ class PdfHandler(Handler):
             return save_pdf(pdf), removed
 
     @classmethod
-    def write_label(cls, cleaned: bytes, label: Mapping[str, object]) -> bytes:
+    def write_label(cls, cleaned: bytes, stamp: LabelStamp) -> bytes:
         # Refuse to label anything that is not already a verified clean PDF, then verify the
         # labelled output again: it must differ from the clean file only by the label.
         cls.verify(cleaned)
-        labelled = embed_label(cleaned, label)
+        labelled = embed_label(cleaned, stamp.label)
         cls.verify(labelled)
         return labelled
 

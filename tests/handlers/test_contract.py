@@ -1,64 +1,55 @@
-"""The shared contract every registered handler passes (design: "Every handler passes one
-shared contract test suite"). A handler added to the registry without a sample here fails
-``test_every_registered_type_has_a_sample``."""
+"""The shared contract every handler passes (design: "Every handler passes one shared
+contract test suite"). Samples live in tests/handlers/contract/samples_*.py; a handler added
+to the registry without a sample fails ``test_every_registered_type_has_a_sample``."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
 from core.errors import ContentRejected, UnsupportedContent, VerificationFailed
-from handlers import HANDLERS, Handler, detect, handler_for, read_label, write_label
-from tests.fixtures.pdfgen import make_corrupt_pdf, make_dirty_pdf, make_text_pdf
+from handlers import HANDLERS, detect
+from handlers.base import Handler, LabelStamp
+from tests.handlers.contract import MARKER, Sample, all_samples
 
-MARKER = "CONTRACT-MARKER-2c9d"
-
-
-@dataclass(frozen=True)
-class Sample:
-    clean: Callable[[], bytes]        # a plain file that yields MARKER as text
-    dirty: Callable[[], bytes]        # a file with something on the removal list
-    broken: bytes                     # refused at open
-    labels: bool                      # whether the format carries our label
-
-
-SAMPLES: dict[str, Sample] = {
-    "application/pdf": Sample(
-        clean=lambda: make_text_pdf(f"{MARKER} 本文"),
-        dirty=lambda: make_dirty_pdf(f"{MARKER} 本文", author=f"{MARKER}-author"),
-        broken=make_corrupt_pdf(),
-        labels=True,
-    ),
-    "text/plain": Sample(
-        clean=lambda: f"{MARKER} 本文\n".encode(),
-        dirty=lambda: f"{MARKER} 本文\u202e\n".encode("utf-8-sig"),
-        broken=b"\xff\xfd\xfc\x80\x81" * 10,
-        labels=False,
-    ),
-}
-MIMES = sorted(HANDLERS)
+SAMPLES = all_samples()
+MIMES = sorted(SAMPLES)
+STAMP = LabelStamp(label={"confidentiality": "C2", "restrictions": ["no_copy"]},
+                   visible="機密性2（中）情報　取扱制限：複製禁止", file_prefix="【機密性2】")
 
 
 def test_every_registered_type_has_a_sample() -> None:
-    assert set(SAMPLES) == set(HANDLERS)
+    missing = sorted(set(HANDLERS) - set(SAMPLES))
+    assert not missing, f"registered without a contract sample: {missing}"
+    for mime, handler in HANDLERS.items():
+        assert SAMPLES[mime].handler is handler, mime
 
 
-def _handler(mime: str) -> type[Handler]:
-    return handler_for(mime)
+def _sample(mime: str) -> Sample:
+    return SAMPLES[mime]
+
+
+def _clean(sample: Sample, data: bytes) -> tuple[bytes, Handler]:
+    with sample.handler.open(data) as handler:
+        cleaned = handler.clean()
+    return cleaned, handler
+
+
+def _verifier(sample: Sample, data: bytes) -> type[Handler]:
+    with sample.handler.open(data) as handler:
+        return handler.output_verifier()
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_samples_detect_as_their_type(mime: str) -> None:
-    assert detect(SAMPLES[mime].clean()).mime == mime
-    assert detect(SAMPLES[mime].dirty()).mime == mime
+    assert detect(_sample(mime).clean()).mime == mime
+    assert detect(_sample(mime).dirty()).mime == mime
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_inspection_is_json_and_holds_no_content(mime: str) -> None:
-    with _handler(mime).open(SAMPLES[mime].dirty()) as handler:
+    with _sample(mime).handler.open(_sample(mime).dirty()) as handler:
         report = json.dumps(handler.inspect().to_dict(), ensure_ascii=False)
     assert MARKER not in report
     assert json.loads(report)["mime"] == mime
@@ -66,53 +57,74 @@ def test_inspection_is_json_and_holds_no_content(mime: str) -> None:
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_dirty_sample_is_dirty_and_clean_output_verifies(mime: str) -> None:
-    handler_class = _handler(mime)
-    with handler_class.open(SAMPLES[mime].dirty()) as handler:
+    sample = _sample(mime)
+    with sample.handler.open(sample.dirty()) as handler:
         assert handler.inspect().problems()
         cleaned = handler.clean()
         assert handler.removed
-    inspection = handler_class.verify(cleaned)
-    assert inspection.problems() == []
-    with pytest.raises(VerificationFailed):
-        handler_class.verify(SAMPLES[mime].dirty())
+        assert handler.output_mime() == (sample.output_mime or mime)
+        verifier = handler.output_verifier()
+    assert verifier.verify(cleaned).problems() == []
+    assert detect(cleaned).mime == (sample.output_mime or mime)
+    if verifier is sample.handler:
+        with pytest.raises(VerificationFailed):
+            sample.handler.verify(sample.dirty())
+
+
+@pytest.mark.parametrize("mime", MIMES)
+def test_secrets_of_the_dirty_sample_are_gone(mime: str) -> None:
+    sample = _sample(mime)
+    cleaned, _ = _clean(sample, sample.dirty())
+    for secret in sample.secrets:
+        assert secret.encode() not in cleaned, secret
+        assert secret.encode("utf-16-le") not in cleaned, secret
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_cleaning_keeps_the_text(mime: str) -> None:
-    handler_class = _handler(mime)
-    with handler_class.open(SAMPLES[mime].dirty()) as handler:
-        cleaned = handler.clean()
-    with handler_class.open(cleaned) as fresh:
+    sample = _sample(mime)
+    cleaned, handler = _clean(sample, sample.dirty())
+    with handler.output_verifier().open(cleaned) as fresh:
         assert MARKER in fresh.extract_text()
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_clean_is_idempotent(mime: str) -> None:
-    handler_class = _handler(mime)
-    with handler_class.open(SAMPLES[mime].clean()) as handler:
-        once = handler.clean()
-    with handler_class.open(once) as handler:
-        assert handler.clean() == once
+    sample = _sample(mime)
+    once, handler = _clean(sample, sample.clean())
+    with handler.output_verifier().open(once) as again:
+        assert again.clean() == once
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_broken_input_is_refused_at_open(mime: str) -> None:
     with pytest.raises((ContentRejected, UnsupportedContent)):
-        _handler(mime).open(SAMPLES[mime].broken)
+        _sample(mime).handler.open(_sample(mime).broken)
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_verify_turns_unparseable_output_into_verification_failed(mime: str) -> None:
     with pytest.raises(VerificationFailed):
-        _handler(mime).verify(SAMPLES[mime].broken)
+        _verifier(_sample(mime), _sample(mime).clean()).verify(_sample(mime).broken)
 
 
 @pytest.mark.parametrize("mime", MIMES)
 def test_label_after_clean(mime: str) -> None:
-    with _handler(mime).open(SAMPLES[mime].dirty()) as handler:
-        cleaned = handler.clean()
-    label = {"confidentiality": "C2", "restrictions": ["複製禁止"]}
-    labelled = write_label(cleaned, mime, label)
-    _handler(mime).verify(labelled)
-    expected = label if SAMPLES[mime].labels else None
-    assert read_label(labelled, mime) == expected
+    sample = _sample(mime)
+    cleaned, handler = _clean(sample, sample.dirty())
+    verifier = handler.output_verifier()
+    labelled = verifier.write_label(cleaned, STAMP)
+    verifier.verify(labelled)
+    expected = dict(STAMP.label) if sample.labels else None
+    assert verifier.read_label(labelled) == expected
+    assert verifier.read_label(cleaned) is None
+
+
+@pytest.mark.parametrize("mime", MIMES)
+def test_labelling_unclean_input_is_refused(mime: str) -> None:
+    sample = _sample(mime)
+    verifier = _verifier(sample, sample.clean())
+    if verifier is not sample.handler:
+        pytest.skip("a converting handler's input is never labelled directly")
+    with pytest.raises(VerificationFailed):
+        verifier.write_label(sample.dirty(), STAMP)

@@ -10,14 +10,20 @@ import pytest
 
 from core.errors import UnsupportedContent, VerificationFailed
 from handlers import read_label, write_label
+from handlers.base import LabelStamp
 from handlers.limits import LabelTooLarge
 from handlers.pdf import PdfHandler
 from handlers.pdf.label import LABEL_KEY
 from handlers.text import TextHandler
 from tests.fixtures.pdfgen import DIRTY_AUTHOR, make_dirty_pdf
 
-LABEL = {"confidentiality": "C2", "integrity": "I2", "availability": "A1",
-         "restrictions": ["複製禁止", "持出禁止"], "profile": "saitama-police"}
+LABEL_DICT = {"confidentiality": "C2", "integrity": "I2", "availability": "A1",
+              "restrictions": ["複製禁止", "持出禁止"], "profile": "saitama-police"}
+LABEL = LabelStamp(LABEL_DICT, visible="機密性2（中）情報", file_prefix="【機密性2】")
+
+
+def stamp(label: dict[str, object]) -> LabelStamp:
+    return LabelStamp(label, visible="機密性", file_prefix="")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +34,7 @@ def cleaned() -> bytes:
 
 def test_label_round_trips(cleaned: bytes) -> None:
     labelled = write_label(cleaned, "application/pdf", LABEL)
-    assert read_label(labelled, "application/pdf") == LABEL
+    assert read_label(labelled, "application/pdf") == LABEL_DICT
     assert read_label(cleaned, "application/pdf") is None
 
 
@@ -59,7 +65,7 @@ def test_verify_refuses_label_plus_other_metadata(cleaned: bytes) -> None:
 
 def test_relabelling_replaces_the_label(cleaned: bytes) -> None:
     first = write_label(cleaned, "application/pdf", LABEL)
-    second = write_label(first, "application/pdf", {"confidentiality": "C3"})
+    second = write_label(first, "application/pdf", stamp({"confidentiality": "C3"}))
     assert read_label(second, "application/pdf") == {"confidentiality": "C3"}
 
 
@@ -71,7 +77,7 @@ def test_labelling_an_uncleaned_file_is_refused() -> None:
 
 def test_oversized_label_is_refused(cleaned: bytes) -> None:
     with pytest.raises(LabelTooLarge):
-        write_label(cleaned, "application/pdf", {"note": "x" * 10_000})
+        write_label(cleaned, "application/pdf", stamp({"note": "x" * 10_000}))
 
 
 def test_text_is_returned_unchanged() -> None:
