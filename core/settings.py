@@ -34,6 +34,13 @@ class Settings:
     ner: bool | None
     # Fault injection for the resume-after-kill test and the benchmark; 0 in production.
     debug_stage_delay_seconds: float
+    # clamd address (unix:/path, /path, tcp:host:port); None: files are recorded as not
+    # scanned (design: malware scan "when configured").
+    clamd: str | None = None
+    # The isolated cleaning child (issue 4, item 8): wall time, CPU time, address space.
+    sanitise_timeout_seconds: float = 180.0
+    sanitise_cpu_seconds: int = 120
+    sanitise_memory_mb: int = 3072
 
     @property
     def blob_dir(self) -> Path:
@@ -104,4 +111,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         job_lease_seconds=_int(env, "SEKISHO_JOB_LEASE_SECONDS", 300, 1),
         ner=_tristate(env, "SEKISHO_NER"),
         debug_stage_delay_seconds=_float(env, "SEKISHO_DEBUG_STAGE_DELAY_SECONDS", 0.0),
+        clamd=env.get("SEKISHO_CLAMD") or None,
+        sanitise_timeout_seconds=_float(env, "SEKISHO_SANITISE_TIMEOUT_SECONDS", 180.0),
+        sanitise_cpu_seconds=_int(env, "SEKISHO_SANITISE_CPU_SECONDS", 120, 1),
+        sanitise_memory_mb=_int(env, "SEKISHO_SANITISE_MEMORY_MB", 3072, 256),
     )

@@ -9,6 +9,8 @@ DOC_RECEIVED: Final = "received"
 DOC_PROCESSING: Final = "processing"
 DOC_PROCESSED: Final = "processed"
 DOC_FAILED: Final = "failed"
+# The malware scanner reported the file (issue 4, item 7): kept encrypted, never released.
+DOC_QUARANTINED: Final = "quarantined"
 
 # Job states.
 JOB_QUEUED: Final = "queued"

@@ -69,3 +69,10 @@ def check_size(untrusted_data: bytes, limit: int) -> None:
     """Refuse input over ``limit`` bytes before any parser touches it."""
     if len(untrusted_data) > limit:
         raise FileTooLarge(f"{len(untrusted_data)} bytes exceeds the limit of {limit}")
+
+
+class NestingTooDeep(LimitExceeded):
+    """Containers inside containers (a ZIP in a mail in a ZIP ...) beyond the limit."""
+
+    code = "nesting_too_deep"
+    default_message = "containers are nested deeper than allowed"

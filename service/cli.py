@@ -132,6 +132,41 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from service.inspect_file import inspect_file
+
+    out = inspect_file(args.file)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    inspection = out["inspection"]
+    print(f"{args.file}: {out['content_type']}")
+    for part in ("metadata_keys", "active_content", "hidden_data", "notices"):
+        if inspection[part]:
+            print(f"  {part}: {inspection[part]}")
+    print(f"  label: {out['label']} ({out['label_source'] or 'none'})")
+    return 0
+
+
+def cmd_sanitise(args: argparse.Namespace) -> int:
+    from service.inspect_file import sanitise_to
+
+    try:
+        out = sanitise_to(args.file, args.output, mode=args.mode, profile_name=args.profile,
+                          direction=args.direction, label=not args.no_label)
+    except SekishoError as exc:
+        if not args.json:
+            raise
+        print(json.dumps({**exc.to_dict(), "file": args.file}, ensure_ascii=False))
+        return 2
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{args.file} -> {out['output']} ({out['output_mime']}, mode {out['mode']}, "
+              f"removed {sum(out['removed'].values())} item(s))")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sekisho", description="関所 checkpoint service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="policy profile (default: SEKISHO_PROFILE)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_classify)
+    p = sub.add_parser("inspect", help="what a file holds (names and counts) and its label")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("sanitise", help="clean, verify and label one file (無害化)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--mode", choices=["structural", "pdf", "raster"],
+                   help="default: what the profile sets for the direction and label")
+    p.add_argument("--profile", help="policy profile (default: SEKISHO_PROFILE)")
+    p.add_argument("--direction", choices=["outbound", "inbound"], default="outbound")
+    p.add_argument("--no-label", action="store_true", help="do not write the label")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sanitise)
+
     p = sub.add_parser("worker", help="run a pipeline worker")
     p.add_argument("--concurrency", type=int, default=1)
     p.set_defaults(func=cmd_worker)

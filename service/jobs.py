@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from core.errors import SekishoError
+from core.errors import MalwareDetected, SekishoError
 from core.states import (
     DOC_FAILED,
     DOC_PROCESSED,
     DOC_PROCESSING,
+    DOC_QUARANTINED,
     DOC_RECEIVED,
     JOB_FAILED,
     JOB_QUEUED,
@@ -89,7 +90,8 @@ def _snapshot(rt: Runtime, job_id: str, stage: str) -> tuple[DocSnapshot, list[s
         if doc.state != DOC_PROCESSING:
             doc.state = DOC_PROCESSING
         snap = DocSnapshot(doc.id, doc.filename, doc.detected_type, doc.profile,
-                           dict(doc.report or {}), doc.label, doc.label_source)
+                           dict(doc.report or {}), doc.label, doc.label_source,
+                           doc.direction or "outbound", doc.sanitised_type)
         return snap, list(job.stages_done or [])
 
 
@@ -106,7 +108,8 @@ def _apply(rt: Runtime, job_id: str, stage: str, out: StageOutput) -> None:
         job = session.get_one(Job, job_id)
         doc = session.get_one(Document, job.document_id)
         for kind, data in out.versions.items():
-            replace_version(session, rt.blobs, doc.id, kind, data, doc.detected_type)
+            replace_version(session, rt.blobs, doc.id, kind, data,
+                            out.version_types.get(kind, doc.detected_type))
         for name, value in out.doc_updates.items():
             setattr(doc, name, value)
         kept = [f for f in doc.findings or [] if f.get("stage") != stage]
@@ -140,15 +143,19 @@ def _finish(rt: Runtime, job_id: str) -> bool:
         return True
 
 
-def fail(rt: Runtime, job_id: str, code: str, message: str) -> None:
+def fail(rt: Runtime, job_id: str, code: str, message: str, *,
+         doc_state: str = DOC_FAILED) -> None:
+    """End the job as failed; the document becomes ``doc_state`` (failed, or quarantined
+    when the malware scanner reported it: then it can be neither retried nor released)."""
     with rt.sessions.begin() as session:
         job = session.get_one(Job, job_id)
         doc = session.get_one(Document, job.document_id)
         job.state, job.error_code, job.error_message = JOB_FAILED, code, message
         job.finished_at = job.updated_at = utcnow()
         job.lease_until = None
-        doc.state, doc.error_code, doc.error_message = DOC_FAILED, code, message
-        append_event(session, rt.audit_mac, actor=SYSTEM_ACTOR, action="document.failed",
+        doc.state, doc.error_code, doc.error_message = doc_state, code, message
+        action = "document.quarantined" if doc_state == DOC_QUARANTINED else "document.failed"
+        append_event(session, rt.audit_mac, actor=SYSTEM_ACTOR, action=action,
                      object_type="document", object_id=doc.id,
                      details={"job": job_id, "stage": job.stage, "error": code})
 
@@ -177,6 +184,9 @@ def _run_stage(rt: Runtime, job_id: str, stage: str, snap: DocSnapshot) -> str |
     try:
         out = STAGE_FUNCTIONS[stage](StageInput(rt, snap, _loader(rt, snap.id)))
         _apply(rt, job_id, stage, out)
+    except MalwareDetected as exc:
+        fail(rt, job_id, exc.code, exc.message, doc_state=DOC_QUARANTINED)
+        return JOB_FAILED
     except SekishoError as exc:
         fail(rt, job_id, exc.code, exc.message)
         return JOB_FAILED

@@ -81,6 +81,11 @@ class Document(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     profile: Mapped[str] = mapped_column(String(100))
+    # "outbound" (leaving the organisation) or "inbound" (arriving from outside): the
+    # profile's sanitisation mode depends on it (issue 4; Chiba 2(12) is inbound only).
+    direction: Mapped[str] = mapped_column(String(10), default="outbound",
+                                           server_default="outbound")
+    sanitised_type: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(20))
     label: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The floor the profile's rules set from the findings; the label is never below it

@@ -36,12 +36,18 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
                    "`X-Sekisho-Filename`. Streamed into the store encrypted under a fresh "
                    "per-document key; processing (detect, classify, sanitise, label) is queued.",
         "status": 202, "upload": True,
-        "errors": {"400": "malformed multipart / missing file", "413": "over the size limit"}},
+        "query": {"direction": "outbound (default: leaving the organisation) or inbound "
+                               "(arriving from outside); the profile's sanitisation mode "
+                               "depends on it"},
+        "errors": {"400": "malformed multipart / missing file / bad direction",
+                   "413": "over the size limit"}},
     ("GET", "/v1/documents/{document_id}"): {
         "summary": "State, labels, findings, processing report, job progress and history."},
     ("GET", "/v1/documents/{document_id}/content"): {
         "summary": "Decrypted content: `variant` = labelled (default when ready), sanitised or "
-                   "original. Submitter and approvers only.",
+                   "original. Submitter and approvers only; never for a quarantined document. "
+                   "The labelled file's name starts with the classification (【機密性2】) and "
+                   "`X-Sekisho-Label` carries the label (the sidecar for images).",
         "content": "application/octet-stream",
         "query": {"variant": "labelled | sanitised | original"}},
     ("POST", "/v1/documents/{document_id}/retry"): {

@@ -11,17 +11,24 @@ plaintext at rest).
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from classifiers import Classification, classify_text
 from core.labels import Label
 from core.profiles import Profile
+from core.profiles.profile import SanitisePolicy
+from core.settings import Settings
 from core.states import STAGE_CLASSIFY, STAGE_DETECT, STAGE_LABEL, STAGE_SANITISE
-from handlers import detect_content_type, handler_for, write_label
-from handlers.base import LabelStamp
+from handlers import detect_content_type, write_label
+from handlers.base import CleanOptions, LabelStamp, NoticePolicy
+from handlers.executables import refuse_executable
 from handlers.extract import Extraction, extract
+from handlers.isolation import Limits
+from handlers.malware import scan_bytes
+from handlers.sanitise import MODES, Mode, SanitiseSettings, sanitise_file
 from service.classification import SOURCE_SYSTEM, effective_label
 from service.runtime import Runtime
 
@@ -40,6 +47,8 @@ class DocSnapshot:
     report: dict[str, Any]
     label: dict[str, Any] | None = None
     label_source: str | None = None
+    direction: str = "outbound"
+    sanitised_type: str | None = None
 
 
 @dataclass
@@ -61,15 +70,14 @@ class StageOutput:
     report: dict[str, Any] = field(default_factory=dict)
     doc_updates: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, bytes] = field(default_factory=dict)
-
-
-def _open_handler(inp: StageInput) -> Any:
-    mime = inp.doc.detected_type or "application/octet-stream"
-    return handler_for(mime).open(inp.plaintext(ORIGINAL))
+    # Content type per stored version when it differs from the detected type (conversions).
+    version_types: dict[str, str] = field(default_factory=dict)
 
 
 def detect(inp: StageInput) -> StageOutput:
     detection = detect_content_type(inp.plaintext(ORIGINAL), inp.doc.filename)
+    # Programs and scripts stop here with their own code (issue 4), by type or by name.
+    refuse_executable(detection.mime, inp.doc.filename)
     return StageOutput(
         findings=[f.to_dict() for f in detection.findings],
         report=detection.to_dict(),
@@ -125,21 +133,50 @@ def classify(inp: StageInput) -> StageOutput:
 
 
 def sanitise(inp: StageInput) -> StageOutput:
-    handler = _open_handler(inp)
-    before = handler.inspect()
-    # clean() verifies its output on a fresh parse and raises instead of returning bytes
-    # that fail (fail closed), so what comes back here is verified.
-    cleaned = handler.clean()
+    """Scan, then clean in an isolated child in the mode the profile sets for the document's
+    direction and current label (issue 4). The output has been verified on a fresh parse
+    before it comes back (fail closed)."""
+    rt, doc = inp.rt, inp.doc
+    profile = rt.profile(doc.profile)
+    policy = profile.sanitise_policy(doc.direction, _current_label(inp, profile))
+    original = inp.plaintext(ORIGINAL)
+    # MalwareDetected propagates: service.jobs quarantines the document (issue 4, item 7).
+    scan = scan_bytes(original, rt.settings.clamd)
+    result = sanitise_file(original, doc.detected_type or "application/octet-stream",
+                           sanitise_settings(policy), filename=doc.filename,
+                           limits=isolation_limits(rt.settings))
     return StageOutput(
-        report={
-            "before": before.to_dict(),
-            "removed": dict(handler.removed),
-            "sha256": hashlib.sha256(cleaned).hexdigest(),
-            "size": len(cleaned),
-            "verified": True,
-        },
-        versions={SANITISED: cleaned},
+        report={**result.report, "policy": policy.to_dict(), "malware_scan": scan.to_dict()},
+        doc_updates={"sanitised_type": result.mime},
+        versions={SANITISED: result.data},
+        version_types={SANITISED: result.mime},
     )
+
+
+def _current_label(inp: StageInput, profile: Profile) -> Label:
+    floor = Label.from_dict(inp.doc.report[STAGE_CLASSIFY]["floor"])
+    return effective_label(profile, inp.doc.label, inp.doc.label_source, floor)
+
+
+def sanitise_settings(policy: SanitisePolicy) -> SanitiseSettings:
+    """The profile's decision in the handlers' terms. OCR in raster mode only where
+    tesseract is installed; the report then says the layer is missing."""
+    options = CleanOptions(remove_links=policy.remove_links,
+                           tracked_changes=_notice(policy.tracked_changes),
+                           hidden_content=_notice(policy.hidden_content))
+    mode = policy.mode if policy.mode in MODES else "structural"
+    return SanitiseSettings(mode=cast(Mode, mode), options=options,
+                            ocr=policy.ocr and shutil.which("tesseract") is not None)
+
+
+def _notice(action: str) -> NoticePolicy:
+    return "refuse" if action == "refuse" else "report"
+
+
+def isolation_limits(settings: Settings) -> Limits:
+    return Limits(memory_bytes=settings.sanitise_memory_mb * 1024 * 1024,
+                  cpu_seconds=settings.sanitise_cpu_seconds,
+                  timeout_seconds=settings.sanitise_timeout_seconds)
 
 
 def label(inp: StageInput) -> StageOutput:
@@ -149,7 +186,8 @@ def label(inp: StageInput) -> StageOutput:
     sanitised = inp.plaintext(SANITISED)
     stamp = LabelStamp(final.to_dict(), visible=profile.stamp_text(final),
                        file_prefix=profile.file_prefix(final))
-    labelled = write_label(sanitised, inp.doc.detected_type or "", stamp)
+    mime = inp.doc.sanitised_type or inp.doc.detected_type or ""
+    labelled = write_label(sanitised, mime, stamp)
     within = profile.within_ceiling(final)
     updates: dict[str, Any] = {"label": final.to_dict()}
     if inp.doc.label_source is None:
@@ -162,10 +200,16 @@ def label(inp: StageInput) -> StageOutput:
             "source": inp.doc.label_source or SOURCE_SYSTEM,
             "within_ceiling": within,
             "written_into_file": labelled != sanitised,
+            # Formats without a property store (images) carry the label beside the file:
+            # in this record and in the download's X-Sekisho-Label header.
+            "sidecar": labelled == sanitised,
+            "visible": stamp.visible,
+            "file_prefix": stamp.file_prefix,
             "sha256": hashlib.sha256(labelled).hexdigest(),
         },
         doc_updates=updates,
         versions={LABELLED: labelled},
+        version_types={LABELLED: mime},
     )
 
 

@@ -81,6 +81,8 @@ def document_json(
         "sha256": doc.sha256,
         "declared_type": doc.declared_type,
         "content_type": doc.detected_type,
+        "sanitised_type": doc.sanitised_type,
+        "direction": doc.direction,
         "profile": doc.profile,
         "state": doc.state,
         "labels": labels_json(doc),

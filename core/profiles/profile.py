@@ -18,6 +18,28 @@ from core.labels import (
 )
 from core.profiles.schema import FloorRule, LabelSpec, LevelSpec, ProfileDocument
 
+DIRECTIONS = ("outbound", "inbound")
+
+
+@dataclass(frozen=True)
+class SanitisePolicy:
+    """What the profile decides for sanitising one file (issue 4: "the profile chooses the
+    mode per direction and level")."""
+
+    direction: str
+    mode: str
+    remove_links: bool
+    tracked_changes: str
+    hidden_content: str
+    ocr: bool
+    ref: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"direction": self.direction, "mode": self.mode,
+                "remove_links": self.remove_links, "tracked_changes": self.tracked_changes,
+                "hidden_content": self.hidden_content, "ocr": self.ocr, "ref": self.ref}
+
+
 _PARENTHESISED = re.compile(r"[（(][^）)]*[）)]")
 #: Restriction names in a header line; some profiles name restrictions by whole rules
 #: (Chiba), which would not fit a page header. The full list stays in the embedded label.
@@ -166,6 +188,17 @@ class Profile:
             ],
             "aggregates": [self.document.aggregates[c].name for c in self.aggregates_of(label)],
         }
+
+    def sanitise_policy(self, direction: str, label: Label) -> SanitisePolicy:
+        """How a file travelling ``direction`` ("outbound" | "inbound") with this label is
+        sanitised: the level's own mode if the profile names one, else the direction's."""
+        if direction not in DIRECTIONS:
+            raise InvalidRequest(f"direction must be one of {', '.join(DIRECTIONS)}")
+        spec = getattr(self.document.sanitise, direction)
+        code = label.confidentiality.code
+        mode = spec.modes.get(code, spec.mode)
+        return SanitisePolicy(direction, mode, spec.remove_links, spec.tracked_changes,
+                              spec.hidden_content, spec.ocr, spec.ref)
 
     def stamp_text(self, label: Label) -> str:
         """The line shown in a file's header/footer (Chiba 6.2(2)): every axis in the

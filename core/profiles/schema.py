@@ -122,6 +122,34 @@ def _default_unreadable_floor() -> FloorRule:
     )
 
 
+SanitiseMode = Literal["structural", "pdf", "raster"]
+NoticeAction = Literal["report", "refuse"]
+
+
+class DirectionSpec(_Strict):
+    """How files travelling one way are sanitised (issue 4, modes): ``mode`` by default,
+    ``modes`` by confidentiality level of the file's floor (e.g. C3 -> raster)."""
+
+    mode: SanitiseMode = "structural"
+    modes: dict[CCode, SanitiseMode] = Field(default_factory=dict)
+    remove_links: bool = False
+    tracked_changes: NoticeAction = "report"
+    hidden_content: NoticeAction = "report"
+    ocr: bool = True  # raster mode: keep the text as an OCR layer
+    ref: str | None = None
+
+
+def _default_inbound() -> DirectionSpec:
+    # Chiba 2(12) 無害化: what comes in from the internet loses active content and is
+    # converted; links in it are where phishing lives.
+    return DirectionSpec(mode="pdf", remove_links=True, ref="Chiba 2(12)")
+
+
+class SanitiseSpec(_Strict):
+    outbound: DirectionSpec = Field(default_factory=DirectionSpec)
+    inbound: DirectionSpec = Field(default_factory=_default_inbound)
+
+
 class ProfileDocument(_Strict):
     id: ProfileId
     title: NonEmpty
@@ -138,3 +166,4 @@ class ProfileDocument(_Strict):
     # Floor of a document whose text could not all be read (password-protected, undecodable,
     # an image without OCR): never silently the lowest label (issue 3 "What bad input gets").
     unreadable_floor: FloorRule = Field(default_factory=_default_unreadable_floor)
+    sanitise: SanitiseSpec = Field(default_factory=SanitiseSpec)

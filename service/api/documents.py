@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 from sqlalchemy import select
 
-from core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
+from core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
+from core.profiles.profile import DIRECTIONS
 from core.roles import CONTENT_REVIEWERS, REVIEWERS, SUBMITTERS
-from core.states import DOC_FAILED, DOC_RECEIVED, JOB_FAILED
+from core.states import DOC_FAILED, DOC_QUARANTINED, DOC_RECEIVED, JOB_FAILED, STAGE_LABEL
+from handlers.filenames import with_extension_for
+from handlers.labelcodec import encode_label
 from service.audit import append_event
 from service.auth import current_user, has_any_role, require_roles
 from service.blobstore import BlobWriter
 from service.jobs import new_job, requeue
-from service.models import AuditEvent, Document, Job, User
+from service.models import AuditEvent, Blob, Document, Job, User
 from service.pipeline import LABELLED, ORIGINAL, SANITISED
 from service.queue import enqueue
 from service.runtime import db_session, runtime
@@ -52,6 +56,7 @@ def _parse_upload(writers: list[BlobWriter]) -> ParsedUpload:
 @require_roles(*SUBMITTERS)
 def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = current_user()
+    direction = _direction()  # checked before the body is read: a bad request stores nothing
     writers: list[BlobWriter] = []
     try:
         parsed = _parse_upload(writers)
@@ -66,7 +71,7 @@ def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     doc = Document(id=str(uuid.uuid4()), owner_id=user.id, filename=parsed.filename,
                    declared_type=parsed.declared_type, size=stored.size, sha256=stored.sha256,
                    profile=rt.profile(user.profile).id, state=DOC_RECEIVED, findings=[],
-                   report={})
+                   report={}, direction=direction)
     session.add(doc)
     session.flush()
     record_blob(session, doc.id, ORIGINAL, stored, parsed.declared_type)
@@ -82,6 +87,15 @@ def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
         log.warning("could not reach the task broker; job %s stays queued", job.id)
     location = url_for("documents.get_document", document_id=doc.id)
     return document_json(doc, job, []), 202, {"Location": location}
+
+
+def _direction() -> str:
+    """``?direction=outbound`` (default: leaving the organisation) or ``inbound`` (arriving
+    from outside); the profile's sanitisation mode depends on it (issue 4)."""
+    direction = request.args.get("direction", "outbound")
+    if direction not in DIRECTIONS:
+        raise InvalidRequest(f"direction must be one of {', '.join(DIRECTIONS)}")
+    return direction
 
 
 def load_visible_document(document_id: str) -> Document:
@@ -137,6 +151,8 @@ def get_content(document_id: str) -> Response:
     doc = load_visible_document(document_id)
     if not _may_read_content(user, doc):
         raise Forbidden("only the submitter and approvers may read a document's content")
+    if doc.state == DOC_QUARANTINED:
+        raise Forbidden("the malware scanner reported this document; it is quarantined")
     variant = request.args.get("variant")
     kinds = [variant] if variant else list(VARIANTS)
     if variant is not None and variant not in VARIANTS:
@@ -150,16 +166,30 @@ def get_content(document_id: str) -> Response:
                  object_type="document", object_id=doc.id, details={"variant": blob.kind})
     session.commit()
     headers = {"X-Sekisho-Variant": blob.kind, "Content-Length": str(blob.size),
-               "Content-Disposition": _disposition(doc.filename, blob.kind)}
+               "Content-Disposition": _disposition(download_name(doc, blob), blob.kind)}
+    if blob.kind == LABELLED and doc.label:
+        # The label beside the bytes, for formats that cannot carry it (images: a sidecar).
+        headers["X-Sekisho-Label"] = quote(encode_label(doc.label), safe="")
     return Response(stream_with_context(chunks), mimetype=blob.content_type or
                     "application/octet-stream", headers=headers)
 
 
 def _disposition(filename: str | None, kind: str) -> str:
-    from urllib.parse import quote
-
     name = filename or f"document-{kind}"
     return f"attachment; filename*=UTF-8''{quote(name)}"
+
+
+def download_name(doc: Document, blob: Blob) -> str | None:
+    """The labelled file's name carries the classification (Chiba 6.2(2)): 【機密性2】 in
+    front, and the extension of what the file now is (report.docm -> 【機密性2】report.docx,
+    report.docx in pdf mode -> 【機密性2】report.pdf)."""
+    if doc.filename is None or blob.kind == ORIGINAL:
+        return doc.filename
+    name = with_extension_for(doc.filename, doc.detected_type, blob.content_type)
+    prefix = ((doc.report or {}).get(STAGE_LABEL) or {}).get("file_prefix", "")
+    if blob.kind == LABELLED and prefix and not name.startswith(prefix):
+        name = prefix + name
+    return name
 
 
 @bp.post("/<document_id>/retry")

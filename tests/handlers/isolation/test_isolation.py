@@ -1,0 +1,58 @@
+"""A hostile file can fail its own job but cannot take the worker down (issue 4, item 8)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.errors import ProcessingTimeout, ResourceLimitExceeded
+from handlers.isolation import Limits, ProcessingFailed, run_isolated
+from handlers.limits import TooManyPages
+from tests.handlers.isolation import targets
+
+
+def test_result_comes_back() -> None:
+    assert run_isolated(targets.echo, b"abc") == b"cba"
+
+
+def test_content_errors_keep_their_class_and_code() -> None:
+    with pytest.raises(TooManyPages) as raised:
+        run_isolated(targets.refuse)
+    assert raised.value.code == "too_many_pages"
+    assert "9999 pages" in raised.value.message
+
+
+def test_timeout_kills_the_child() -> None:
+    started = time.monotonic()
+    with pytest.raises(ProcessingTimeout) as raised:
+        run_isolated(targets.sleep_forever, limits=Limits(timeout_seconds=1.0))
+    assert raised.value.code == "processing_timeout"
+    assert time.monotonic() - started < 10
+
+
+def test_cpu_limit() -> None:
+    with pytest.raises(ResourceLimitExceeded):
+        run_isolated(targets.spin_forever, limits=Limits(cpu_seconds=1, timeout_seconds=30))
+
+
+def test_memory_limit() -> None:
+    limits = Limits(memory_bytes=1024**3)
+    assert run_isolated(targets.allocate, 16, limits=limits) == 16 * 1024 * 1024
+    with pytest.raises(ResourceLimitExceeded) as raised:
+        run_isolated(targets.allocate, 4096, limits=limits)
+    assert raised.value.code == "resource_limit_exceeded"
+
+
+def test_native_crash_is_a_failed_job_not_a_dead_worker() -> None:
+    with pytest.raises(ProcessingFailed) as raised:
+        run_isolated(targets.crash_natively)
+    assert raised.value.code == "processing_failed"
+    assert run_isolated(targets.echo, b"still here") == b"ereh llits"
+
+
+def test_unexpected_errors_carry_no_content() -> None:
+    with pytest.raises(ProcessingFailed) as raised:
+        run_isolated(targets.fail_unexpectedly)
+    assert "SECRET-CONTENT" not in raised.value.message
+    assert "KeyError" in raised.value.message
