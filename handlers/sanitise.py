@@ -24,12 +24,13 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from core.errors import ConverterUnavailable
 from handlers.base import DEFAULT_OPTIONS, Cleaned, CleanOptions, Handler
+from handlers.convert import to_ooxml, to_pdf
 from handlers.detect import detect
 from handlers.executables import refuse_executable
 from handlers.isolation import DEFAULT_LIMITS, Limits, run_isolated
 from handlers.limits import NestingTooDeep
+from handlers.raster import image_to_pdf, rasterise
 from handlers.registry import handler_for
 from handlers.versions import tool_versions
 
@@ -111,13 +112,9 @@ def _convert_first(data: bytes, mime: str, settings: SanitiseSettings
     wants_pages = settings.mode in ("pdf", "raster") and mime in OFFICE_TYPES
     if not wants_pages and mime not in LEGACY_TYPES:
         return data, mime, []
-    try:
-        from handlers import convert
-    except ImportError as exc:  # pragma: no cover - the package ships with handlers
-        raise ConverterUnavailable() from exc
     if wants_pages:
-        return convert.to_pdf(data, mime), PDF, [_step(mime, PDF, "libreoffice")]
-    out, out_mime = convert.to_ooxml(data, mime)
+        return to_pdf(data, mime), PDF, [_step(mime, PDF, "libreoffice")]
+    out, out_mime = to_ooxml(data, mime)
     return out, out_mime, [_step(mime, out_mime, "libreoffice")]
 
 
@@ -129,10 +126,8 @@ def clean_converted(data: bytes, mime: str, settings: SanitiseSettings) -> Sanit
     """Raster conversion when asked, then the format's handler (runs in the child)."""
     steps: list[dict[str, str]] = []
     if settings.mode == "raster" and (mime == PDF or mime in IMAGE_TYPES):
-        from handlers import raster
-
-        source = data if mime == PDF else raster.image_to_pdf(data)
-        data = raster.rasterise(source, dpi=settings.dpi, ocr=settings.ocr)
+        source = data if mime == PDF else image_to_pdf(data)
+        data = rasterise(source, dpi=settings.dpi, ocr=settings.ocr)
         steps.append(_step(mime, PDF, "pdfium+tesseract" if settings.ocr else "pdfium"))
         mime = PDF
     options = replace(settings.options, member_cleaner=_member_cleaner(settings))

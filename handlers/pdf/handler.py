@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from pikepdf import Name, Pdf
 
+from core.errors import VerificationFailed
 from handlers.base import Handler, Inspection, LabelStamp, PropertyValue
+from handlers.labelcodec import decode_label, encode_label
 from handlers.pdf import policy
 from handlers.pdf.document import PDF_MIME, open_pdf, pdf_errors, save_pdf
-from handlers.pdf.label import LABEL_KEYS, embed_label, extract_label
+from handlers.pdf.label import (
+    LABEL_KEYS,
+    METADATA,
+    docinfo_label,
+    embed_label,
+    extract_label,
+)
 from handlers.pdf.scan import ScanResult, remove, scan
+from handlers.pdf.stamp import stamped_pages
 from handlers.pdf.textextract import extract_pdf_text
+from handlers.pdf.xmp import XMP_LABEL_KEY
 
 _ID = Name("/ID")
 #: Metadata key reported when XMP packets are present (their fields are not parsed).
@@ -25,6 +35,9 @@ class PdfHandler(Handler):
     ResetForm (so Launch, SubmitForm, ImportData, GoToR, GoToE, RichMediaExecute...); XFA;
     embedded and associated files (/EmbeddedFiles, /EF, /AF); /PieceInfo; thumbnails; media
     annotations; catalog, /Names and trailer entries outside their allow-lists (Chiba 2(12)).
+    With the profile option ``remove_links`` also every /URI action, link annotations that
+    use one, and the catalog's base /URI. Our own label (DocInfo key + XMP packet, label.py)
+    is reported as metadata keys, accepted by ``verify`` and removed by ``clean``.
     """
 
     mime_types = frozenset({PDF_MIME})
@@ -40,7 +53,7 @@ class PdfHandler(Handler):
             with pdf_errors("inspected"):
                 # The walk is part of validation: a structure too large to walk is refused
                 # at open, not half-way through cleaning.
-                self._scan = scan(self._pdf)
+                self._scan = scan(self._pdf, remove_links=self.options.remove_links)
         except BaseException:
             self._pdf.close()
             raise
@@ -48,9 +61,10 @@ class PdfHandler(Handler):
     def inspect(self) -> Inspection:
         counts = self._scan.counts()
         xmp = (XMP_KEY,) if policy.XMP_METADATA in counts else ()
+        label_xmp = (XMP_LABEL_KEY,) if self._scan.label_xmp is not None else ()
         return Inspection(
             mime=PDF_MIME,
-            metadata_keys=self._scan.info_keys + xmp,
+            metadata_keys=self._scan.info_keys + xmp + label_xmp,
             active_content={
                 k: n for k, n in counts.items() if k not in policy.HIDDEN_DATA_KINDS
             },
@@ -76,26 +90,50 @@ class PdfHandler(Handler):
         # A second parse of the original: the instance's own parse stays as it was, so
         # inspect() and extract_text() keep describing the input.
         with open_pdf(self._untrusted_data) as pdf, pdf_errors("cleaned"):
-            result = scan(pdf)
+            result = scan(pdf, remove_links=self.options.remove_links)
             remove(result.hazards)
             removed = result.counts()
             if result.has_info and policy.INFO in pdf.trailer:
                 del pdf.trailer[policy.INFO]
                 removed[policy.DOCUMENT_INFO] = removed.get(policy.DOCUMENT_INFO, 0) + 1
+            if result.label_xmp is not None:
+                # Our own earlier label is metadata like any other: write_label puts the
+                # current one back.
+                del pdf.Root[METADATA]
+                removed[policy.XMP_METADATA] = removed.get(policy.XMP_METADATA, 0) + 1
             if _ID in pdf.trailer:
                 # The original /ID links the output to the source file; qpdf would keep its
                 # first half. Without it, a fresh content-derived /ID is written.
                 del pdf.trailer[_ID]
                 removed["document_id"] = 1
-            return save_pdf(pdf), removed
+            cleaned = save_pdf(pdf)
+        if self.options.remove_links:
+            _verify_links_gone(cleaned)
+        return cleaned, removed
+
+    def _output_problems(self) -> list[str]:
+        """The two copies of our label must agree (or both be absent): a DocInfo label
+        without its XMP twin, or the reverse, is not something write_label produced."""
+        with pdf_errors("inspected"):
+            info_label = docinfo_label(self._pdf)
+        xmp_label = self._scan.label_xmp
+        if info_label is None and xmp_label is None:
+            return []
+        if info_label != xmp_label or decode_label(info_label or "") is None:
+            return ["label_inconsistent"]
+        return []
 
     @classmethod
     def write_label(cls, cleaned: bytes, stamp: LabelStamp) -> bytes:
         # Refuse to label anything that is not already a verified clean PDF, then verify the
         # labelled output again: it must differ from the clean file only by the label.
         cls.verify(cleaned)
-        labelled = embed_label(cleaned, stamp.label)
+        labelled = embed_label(cleaned, stamp)
         cls.verify(labelled)
+        with open_pdf(labelled) as pdf, pdf_errors("inspected"):
+            pages, stamped = len(pdf.pages), stamped_pages(pdf)
+        if stamped != pages or extract_label(labelled) != decode_label(encode_label(stamp.label)):
+            raise VerificationFailed("the label did not read back from every place")
         return labelled
 
     @classmethod
@@ -104,3 +142,12 @@ class PdfHandler(Handler):
 
     def close(self) -> None:
         self._pdf.close()
+
+
+def _verify_links_gone(cleaned: bytes) -> None:
+    """``verify`` opens outputs with default options, which keep web links; with the
+    profile's ``remove_links`` a fresh parse must find none either."""
+    with open_pdf(cleaned) as pdf, pdf_errors("verified"):
+        left = scan(pdf, remove_links=True).counts()
+    if left:
+        raise VerificationFailed("the output still contains: " + ", ".join(sorted(left)))

@@ -39,6 +39,10 @@ EMBEDDED_FILES = "embedded_files"
 ASSOCIATED_FILES = "associated_files"
 PORTFOLIO = "portfolio"
 USAGE_RIGHTS = "usage_rights"
+#: Only with the profile option ``remove_links`` (CleanOptions): a link annotation whose
+#: action leaves the document, and the catalog's base /URI.
+LINK_ANNOTATION = "link_annotation"
+BASE_URI = "base_uri"
 
 HIDDEN_DATA_KINDS = frozenset({
     DOCUMENT_INFO, XMP_METADATA, PIECE_INFO, THUMBNAIL, WEB_CAPTURE,
@@ -134,3 +138,7 @@ MEDIA_ANNOTATION_KINDS: dict[Name, str] = {
     Name("/3D"): MULTIMEDIA,
 }
 EMBEDDED_FILE_TYPE = Name("/EmbeddedFile")
+LINK_SUBTYPE = Name("/Link")
+URI_ACTION = Name("/URI")
+CATALOG_URI = Name("/URI")
+METADATA = Name("/Metadata")

@@ -17,6 +17,7 @@ from pikepdf import Array, Dictionary, Name, Object, Pdf, Stream, String
 
 from handlers.limits import MAX_PDF_WALK_NODES, StructureTooComplex
 from handlers.pdf import policy
+from handlers.pdf.label import xmp_label_json
 
 _ANY, _TRAILER, _CATALOG, _NAMES = range(4)
 _NO_OBJGEN = (0, 0)
@@ -42,14 +43,18 @@ class ScanResult:
     info_keys: tuple[str, ...] = ()
     #: Whether the trailer has a DocInfo entry at all.
     has_info: bool = False
+    #: The label JSON of our own XMP packet on the catalog (label.py), which is reported
+    #: as a metadata key rather than as a hazard; None when there is none.
+    label_xmp: str | None = None
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(h.kind for h in self.hazards))
 
 
-def scan(pdf: Pdf) -> ScanResult:
-    """Walk the document graph and collect hazards."""
-    return _Walk(pdf).run()
+def scan(pdf: Pdf, *, remove_links: bool = False) -> ScanResult:
+    """Walk the document graph and collect hazards; with ``remove_links`` (profile option,
+    CleanOptions) every /URI action and every link annotation leaving the document too."""
+    return _Walk(pdf, remove_links).run()
 
 
 def remove(hazards: list[Hazard]) -> None:
@@ -66,7 +71,7 @@ def remove(hazards: list[Hazard]) -> None:
             del container[slot]
 
 
-def action_kind(value: Object) -> str | None:
+def action_kind(value: Object, remove_links: bool = False) -> str | None:
     """The removal kind of an action dictionary that is not allow-listed, else None."""
     if not isinstance(value, (Dictionary, Stream)):
         return None
@@ -76,6 +81,8 @@ def action_kind(value: Object) -> str | None:
         return None  # not an action: /S also appears in transitions, groups, structure…
     if not isinstance(action_type, Name):
         return policy.ACTION_OTHER
+    if remove_links and action_type == policy.URI_ACTION:
+        return policy.ACTION_URI
     if action_type in policy.SAFE_ACTION_TYPES and _safe_parameters(action_type, value):
         return None
     return policy.DANGEROUS_ACTION_KINDS.get(action_type, policy.ACTION_OTHER)
@@ -93,17 +100,26 @@ def _safe_parameters(action_type: Name, action: Object) -> bool:
     return True
 
 
-def value_kind(value: Object) -> str | None:
+def value_kind(value: Object, remove_links: bool = False) -> str | None:
     """The removal kind of a value wherever it is referenced from, else None."""
-    kind = action_kind(value)
+    kind = action_kind(value, remove_links)
     if kind is not None or not isinstance(value, (Dictionary, Stream)):
         return kind
     subtype = value.get(_SUBTYPE)
+    if remove_links and subtype == policy.LINK_SUBTYPE and _leaves_document(value):
+        return policy.LINK_ANNOTATION
     if isinstance(subtype, Name) and subtype in policy.MEDIA_ANNOTATION_KINDS:
         return policy.MEDIA_ANNOTATION_KINDS[subtype]
     if isinstance(value, Stream) and value.get(_TYPE) == policy.EMBEDDED_FILE_TYPE:
         return policy.EMBEDDED_FILES
     return None
+
+
+def _leaves_document(link: Object) -> bool:
+    """A link annotation whose action is a /URI (a /Dest or /GoTo stays in the document;
+    other action types are removed by the action rules whatever the option)."""
+    action = link.get(Name("/A"))
+    return isinstance(action, Dictionary) and action.get(_S) == policy.URI_ACTION
 
 
 def key_kind(role: int, key: Name) -> str | None:
@@ -123,7 +139,8 @@ def key_kind(role: int, key: Name) -> str | None:
 class _Walk:
     """Iterative depth-first walk (no recursion limit to hit on hostile nesting)."""
 
-    def __init__(self, pdf: Pdf) -> None:
+    def __init__(self, pdf: Pdf, remove_links: bool = False) -> None:
+        self._remove_links = remove_links
         self._result = ScanResult()
         self._seen: set[tuple[int, int]] = set()
         self._nodes = 0
@@ -155,7 +172,7 @@ class _Walk:
     def _visit_array(self, node: Array) -> None:
         for index, value in enumerate(node):
             self._tick()
-            kind = value_kind(value)
+            kind = value_kind(value, self._remove_links)
             if kind is not None:
                 self._result.hazards.append(Hazard(kind, node, index))
             else:
@@ -169,13 +186,27 @@ class _Walk:
                 self._note_info(node, node[key])
                 continue
             value = node[key]
-            kind = key_kind(role, key) or value_kind(value)
+            if role == _CATALOG and key == policy.METADATA and self._note_label_xmp(value):
+                continue
+            kind = self._key_kind(role, key) or value_kind(value, self._remove_links)
             if kind is not None:
                 self._result.hazards.append(Hazard(kind, node, key))
             elif role != _TRAILER or key == policy.ROOT:
                 # From the trailer only the catalog is followed: the other allowed keys are
                 # cross-reference machinery that qpdf rebuilds.
                 self._push(value, _NAMES if role == _CATALOG and key == policy.NAMES else _ANY)
+
+    def _key_kind(self, role: int, key: Name) -> str | None:
+        if self._remove_links and role == _CATALOG and key == policy.CATALOG_URI:
+            return policy.BASE_URI
+        return key_kind(role, key)
+
+    def _note_label_xmp(self, value: Object) -> bool:
+        label = xmp_label_json(value)
+        if label is None:
+            return False
+        self._result.label_xmp = label
+        return True
 
     def _note_info(self, trailer: Object, info: Object) -> None:
         self._result.has_info = True

@@ -1,0 +1,1 @@
+"""Tests of LibreOffice conversion (handlers/convert)."""

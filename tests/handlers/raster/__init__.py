@@ -1,0 +1,1 @@
+"""Tests of raster mode (handlers/raster)."""
