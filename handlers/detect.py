@@ -39,6 +39,7 @@ _ALIASES = {
     "application/x-pdf": "application/pdf",
     "image/jpg": "image/jpeg",
     "image/pjpeg": "image/jpeg",
+    "image/x-ms-bmp": "image/bmp",  # older libmagic
     "application/cdfv2": "application/x-ole-storage",
     "application/x-cfb": "application/x-ole-storage",
 }

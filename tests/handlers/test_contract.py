@@ -11,6 +11,7 @@ import pytest
 from core.errors import ContentRejected, UnsupportedContent, VerificationFailed
 from handlers import HANDLERS, detect
 from handlers.base import Handler, LabelStamp
+from handlers.extract import ocr_available
 from tests.handlers.contract import MARKER, Sample, all_samples
 
 SAMPLES = all_samples()
@@ -83,6 +84,8 @@ def test_secrets_of_the_dirty_sample_are_gone(mime: str) -> None:
 @pytest.mark.parametrize("mime", MIMES)
 def test_cleaning_keeps_the_text(mime: str) -> None:
     sample = _sample(mime)
+    if sample.text_by_ocr and not ocr_available():
+        pytest.skip("the sample's text is in its pixels: OCR needs tesseract with jpn")
     cleaned, handler = _clean(sample, sample.dirty())
     with handler.output_verifier().open(cleaned) as fresh:
         assert MARKER in fresh.extract_text()

@@ -29,6 +29,8 @@ class Sample:
     output_mime: str | None = None
     #: Text that must be gone from the cleaned dirty sample (author names, macro source...).
     secrets: tuple[str, ...] = ()
+    #: The MARKER is only in the pixels: extract_text finds it through OCR.
+    text_by_ocr: bool = False
 
 
 def all_samples() -> dict[str, Sample]:

@@ -21,6 +21,6 @@ SAMPLES = {
         clean=lambda: f"{MARKER} 本文\n".encode(),
         dirty=lambda: f"{MARKER} 本文\u202e\n".encode("utf-8-sig"),
         broken=b"\xff\xfd\xfc\x80\x81" * 10,
-        labels=False,
+        labels=True,
     ),
 }
