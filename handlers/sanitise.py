@@ -45,9 +45,10 @@ OFFICE_TYPES = frozenset({
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.ms-word.document.macroEnabled.12",
-    "application/vnd.ms-excel.sheet.macroEnabled.12",
-    "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+    # normalise_mime lower-cases: libmagic writes "macroEnabled".
+    "application/vnd.ms-word.document.macroenabled.12",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.spreadsheet",
     "application/vnd.oasis.opendocument.presentation",
@@ -88,9 +89,10 @@ def sanitise_file(data: bytes, mime: str, settings: SanitiseSettings = DEFAULT_S
     refuse_executable(mime, filename)
     converted, current, steps = _convert_first(data, mime, settings)
     if isolate:
-        result = run_isolated(clean_converted, converted, current, settings, limits=limits)
+        result = run_isolated(clean_converted, converted, current, settings, filename,
+                              limits=limits)
     else:
-        result = clean_converted(converted, current, settings)
+        result = clean_converted(converted, current, settings, filename)
     report = {
         "mode": settings.mode,
         "input_mime": mime,
@@ -122,7 +124,8 @@ def _step(source: str, target: str, tool: str) -> dict[str, str]:
     return {"from": source, "to": target, "by": tool}
 
 
-def clean_converted(data: bytes, mime: str, settings: SanitiseSettings) -> SanitiseResult:
+def clean_converted(data: bytes, mime: str, settings: SanitiseSettings,
+                    filename: str | None = None) -> SanitiseResult:
     """Raster conversion when asked, then the format's handler (runs in the child)."""
     steps: list[dict[str, str]] = []
     if settings.mode == "raster" and (mime == PDF or mime in IMAGE_TYPES):
@@ -131,7 +134,7 @@ def clean_converted(data: bytes, mime: str, settings: SanitiseSettings) -> Sanit
         steps.append(_step(mime, PDF, "pdfium+tesseract" if settings.ocr else "pdfium"))
         mime = PDF
     options = replace(settings.options, member_cleaner=_member_cleaner(settings))
-    cleaned = clean_with_handler(handler_for(mime), data, options)
+    cleaned = clean_with_handler(handler_for(mime, filename), data, options)
     cleaned.report["conversions"] = steps
     return cleaned
 
@@ -171,5 +174,5 @@ def clean_member_at_depth(data: bytes, name: str, depth: int,
     nested = replace(settings.options, depth=depth)
     member_settings = replace(settings, mode="structural", options=nested)
     converted, current, steps = _convert_first(data, mime, member_settings)
-    result = clean_converted(converted, current, member_settings)
+    result = clean_converted(converted, current, member_settings, name)
     return Cleaned(result.data, result.mime, {**result.report, "conversions": steps})

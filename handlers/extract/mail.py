@@ -64,9 +64,11 @@ def header_values(message: Message, name: str) -> list[str]:
         if raw_name.lower() != name.lower():
             continue
         try:
-            value = str(_POLICY.header_factory(raw_name, raw_value))
+            # header_fetch_parse unfolds first: encoded words folded over two lines are one
+            # word again (header_factory on the raw value keeps "\r\n " inside the text).
+            value = str(_POLICY.header_fetch_parse(raw_name, raw_value))
         except Exception:  # malformed address lists have crashed the header classes
-            value = _decode_words(raw_value)
+            value = _decode_words("".join(raw_value.splitlines()))
         values.append(_decode_raw_jis(value))
     return values
 

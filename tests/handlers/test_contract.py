@@ -32,13 +32,13 @@ def _sample(mime: str) -> Sample:
 
 
 def _clean(sample: Sample, data: bytes) -> tuple[bytes, Handler]:
-    with sample.handler.open(data) as handler:
+    with sample.handler.open(data, sample.options) as handler:
         cleaned = handler.clean()
     return cleaned, handler
 
 
 def _verifier(sample: Sample, data: bytes) -> type[Handler]:
-    with sample.handler.open(data) as handler:
+    with sample.handler.open(data, sample.options) as handler:
         return handler.output_verifier()
 
 
@@ -59,7 +59,7 @@ def test_inspection_is_json_and_holds_no_content(mime: str) -> None:
 @pytest.mark.parametrize("mime", MIMES)
 def test_dirty_sample_is_dirty_and_clean_output_verifies(mime: str) -> None:
     sample = _sample(mime)
-    with sample.handler.open(sample.dirty()) as handler:
+    with sample.handler.open(sample.dirty(), sample.options) as handler:
         assert handler.inspect().problems()
         cleaned = handler.clean()
         assert handler.removed
@@ -95,7 +95,7 @@ def test_cleaning_keeps_the_text(mime: str) -> None:
 def test_clean_is_idempotent(mime: str) -> None:
     sample = _sample(mime)
     once, handler = _clean(sample, sample.clean())
-    with handler.output_verifier().open(once) as again:
+    with handler.output_verifier().open(once, sample.options) as again:
         assert again.clean() == once
 
 

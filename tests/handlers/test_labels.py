@@ -80,10 +80,12 @@ def test_oversized_label_is_refused(cleaned: bytes) -> None:
         write_label(cleaned, "application/pdf", stamp({"note": "x" * 10_000}))
 
 
-def test_text_is_returned_unchanged() -> None:
+def test_text_carries_a_header_label() -> None:
     with TextHandler.open("本文です\n".encode("cp932")) as handler:
         cleaned = handler.clean()
-    assert write_label(cleaned, "text/plain", LABEL) == cleaned
+    labelled = write_label(cleaned, "text/plain", LABEL)
+    assert labelled.endswith(cleaned) and labelled != cleaned
+    assert read_label(labelled, "text/plain") == dict(LABEL.label)
     assert read_label(cleaned, "text/plain") is None
 
 

@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handlers.base import Handler
+from handlers.base import DEFAULT_OPTIONS, CleanOptions, Handler
 
 MARKER = "CONTRACT-MARKER-2c9d"
 
@@ -29,6 +29,8 @@ class Sample:
     output_mime: str | None = None
     #: Text that must be gone from the cleaned dirty sample (author names, macro source...).
     secrets: tuple[str, ...] = ()
+    #: What the handler is opened with: containers need a member cleaner to clean anything.
+    options: CleanOptions = DEFAULT_OPTIONS
     #: The MARKER is only in the pixels: extract_text finds it through OCR.
     text_by_ocr: bool = False
 

@@ -25,7 +25,7 @@ from tests.fixtures.ooxmldirty import (
 )
 from tests.handlers.contract import MARKER, Sample
 
-#: Secrets stored uncompressed enough to be searched for in the cleaned ZIP as well.
+#: Markers planted by the dirty builders (tests/handlers/ooxml searches decompressed parts).
 _SECRETS = tuple(SECRETS.values())
 
 
