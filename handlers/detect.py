@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import mimetypes
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import magic
 
+from core.errors import SekishoError
 from handlers.findings import CONTENT_TYPE_MISMATCH, EMPTY_FILE, POLYGLOT, Finding
 
 #: A PDF header this far into the file is still honoured by qpdf and poppler, while libmagic
@@ -62,6 +64,9 @@ _PLAIN_TEXT = frozenset({
 #: application/zip, and a renamed docx as docx. Either direction is the same container.
 _ZIP_CONTAINERS = frozenset({
     "application/zip",
+    "application/vnd.ms-word.document.macroenabled.12",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -77,6 +82,34 @@ _OLE_CONTAINERS = frozenset({
     "application/x-ole-storage", "application/msword", "application/vnd.ms-excel",
     "application/vnd.ms-powerpoint", "application/vnd.ms-outlook", "application/x-js-taro",
 })
+
+#: Largest [Content_Types].xml / _rels/.rels read while detecting (real ones are a few KB).
+_MAX_SNIFFED_MEMBER = 256 * 1024
+_OOXML = "application/vnd.openxmlformats-officedocument."
+#: Main part content type (lower case) -> MIME type of the package.
+_OOXML_MAIN_TYPES = {
+    _OOXML + "wordprocessingml.document.main+xml": _OOXML + "wordprocessingml.document",
+    "application/vnd.ms-word.document.macroenabled.main+xml":
+        "application/vnd.ms-word.document.macroenabled.12",
+    _OOXML + "wordprocessingml.template.main+xml": _OOXML + "wordprocessingml.template",
+    "application/vnd.ms-word.template.macroenabledtemplate.main+xml":
+        "application/vnd.ms-word.template.macroenabled.12",
+    _OOXML + "spreadsheetml.sheet.main+xml": _OOXML + "spreadsheetml.sheet",
+    "application/vnd.ms-excel.sheet.macroenabled.main+xml":
+        "application/vnd.ms-excel.sheet.macroenabled.12",
+    _OOXML + "spreadsheetml.template.main+xml": _OOXML + "spreadsheetml.template",
+    "application/vnd.ms-excel.template.macroenabled.main+xml":
+        "application/vnd.ms-excel.template.macroenabled.12",
+    _OOXML + "presentationml.presentation.main+xml": _OOXML + "presentationml.presentation",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.main+xml":
+        "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+    _OOXML + "presentationml.slideshow.main+xml": _OOXML + "presentationml.slideshow",
+    "application/vnd.ms-powerpoint.slideshow.macroenabled.main+xml":
+        "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
+    _OOXML + "presentationml.template.main+xml": _OOXML + "presentationml.template",
+    "application/vnd.ms-powerpoint.template.macroenabled.main+xml":
+        "application/vnd.ms-powerpoint.template.macroenabled.12",
+}
 
 # A private table built from Python's defaults only: the system's /etc/mime.types differs
 # between machines, and detection must give the same answer everywhere.
@@ -122,9 +155,51 @@ def mime_from_name(filename: str) -> str | None:
 
 
 def sniff_mime(untrusted_data: bytes) -> str:
-    """libmagic's verdict on the bytes themselves."""
-    detected: str = magic.from_buffer(untrusted_data, mime=True)
-    return normalise_mime(detected)
+    """libmagic's verdict on the bytes themselves, made precise for OOXML packages."""
+    detected = normalise_mime(magic.from_buffer(untrusted_data, mime=True))
+    if detected in _ZIP_CONTAINERS:
+        return _ooxml_mime(untrusted_data) or detected
+    return detected
+
+
+def _ooxml_mime(untrusted_data: bytes) -> str | None:
+    """The OOXML type named by the package's main part, or None.
+
+    libmagic names OOXML files by the folder of their third ZIP entry: it calls a .docm a
+    .docx (macro-enabled files never get their own type) and a .docx whose entries come in
+    another order plain application/zip. The content type of the officeDocument target in
+    [Content_Types].xml is what Office itself goes by.
+    """
+    # Imported here: handlers.extract imports this module.
+    from handlers.extract.xmlsafe import parse_tree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(untrusted_data)) as package:
+            types = _small_member(package, "[Content_Types].xml")
+            rels = _small_member(package, "_rels/.rels")
+            if types is None or rels is None:
+                return None
+            main = next((r.get("Target", "") for r in parse_tree(rels).iter("Relationship")
+                         if r.get("Type", "").endswith("/officeDocument")), "")
+            wanted = "/" + main.lstrip("/").lower()
+            content_type = next((o.get("ContentType", "") for o in parse_tree(types)
+                                 if o.tag == "Override"
+                                 and o.get("PartName", "").lower() == wanted), "")
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError,
+            zlib.error, SekishoError):
+        return None
+    return _OOXML_MAIN_TYPES.get(content_type.lower())
+
+
+def _small_member(package: zipfile.ZipFile, name: str) -> bytes | None:
+    try:
+        info = package.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > _MAX_SNIFFED_MEMBER or info.flag_bits & 0x1:
+        return None
+    with package.open(info) as stream:
+        return stream.read(_MAX_SNIFFED_MEMBER + 1)
 
 
 def compatible(detected: str, claimed: str) -> bool:

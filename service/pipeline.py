@@ -14,7 +14,7 @@ import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from classifiers import Classification, classify_text
 from core.labels import Label
@@ -164,8 +164,8 @@ def sanitise_settings(policy: SanitisePolicy) -> SanitiseSettings:
     options = CleanOptions(remove_links=policy.remove_links,
                            tracked_changes=_notice(policy.tracked_changes),
                            hidden_content=_notice(policy.hidden_content))
-    mode = policy.mode if policy.mode in MODES else "structural"
-    return SanitiseSettings(mode=cast(Mode, mode), options=options,
+    mode: Mode = next((m for m in MODES if m == policy.mode), "structural")
+    return SanitiseSettings(mode=mode, options=options,
                             ocr=policy.ocr and shutil.which("tesseract") is not None)
 
 

@@ -1,10 +1,10 @@
 """Contract samples: Word, Excel and PowerPoint (handlers/ooxml).
 
 libmagic names an OOXML file by the folder of its first entries, so a .docm is detected as
-.docx (and reaches the Word handler under the .docx key, where the OOXML tests cover it).
-Macro-enabled samples join the suite under their own keys as soon as ``handlers.detect``
-tells them apart (see the issue 4 report); until then they would fail the detection test
-for a reason that is not the handler's.
+.docx and reaches the Word handler under the .docx key (tests/handlers/ooxml covers that).
+Macro-enabled, template and slide-show samples join the suite under their own keys as soon
+as ``handlers.detect`` tells them apart (see the issue 4 report); until then they would fail
+the detection test for a reason that is not the handler's.
 """
 
 from __future__ import annotations
@@ -14,24 +14,30 @@ import zipfile
 from collections.abc import Callable
 
 from handlers.detect import detect
-from handlers.ooxml import ExcelHandler, PowerPointHandler, WordHandler
-from handlers.ooxml.family import DOCM, DOCX, PPTM, PPTX, XLSM, XLSX
+from handlers.ooxml import ExcelHandler, OoxmlHandler, PowerPointHandler, WordHandler
 from tests.fixtures.officegen import make_docx, make_pptx, make_xlsx
 from tests.fixtures.ooxmldirty import (
     SECRETS,
+    PackageEditor,
     make_dirty_excel,
     make_dirty_powerpoint,
     make_dirty_word,
 )
 from tests.handlers.contract import MARKER, Sample
 
+TEXT = f"{MARKER} 本文"
 #: Markers planted by the dirty builders (tests/handlers/ooxml searches decompressed parts).
 _SECRETS = tuple(SECRETS.values())
-
-
-def _truncated(data: bytes) -> bytes:
-    """A package cut in half: the central directory is gone."""
-    return data[: len(data) // 2]
+#: Handler -> (clean sample, dirty sample builder taking ``macro``, main part name).
+_FAMILIES: dict[type[OoxmlHandler], tuple[Callable[[], bytes], Callable[[bool], bytes], str]] = {
+    WordHandler: (lambda: make_docx([TEXT]), lambda macro: make_dirty_word(TEXT, macro=macro),
+                  "word/document.xml"),
+    ExcelHandler: (lambda: make_xlsx({"Sheet1": [[TEXT]]}),
+                   lambda macro: make_dirty_excel(TEXT, macro=macro), "xl/workbook.xml"),
+    PowerPointHandler: (lambda: make_pptx([TEXT]),
+                        lambda macro: make_dirty_powerpoint(TEXT, macro=macro),
+                        "ppt/presentation.xml"),
+}
 
 
 def _not_a_package() -> bytes:
@@ -41,32 +47,24 @@ def _not_a_package() -> bytes:
     return out.getvalue()
 
 
-def _sample(handler: type[WordHandler | ExcelHandler | PowerPointHandler],
-            clean: Callable[[], bytes], dirty: Callable[[bool], bytes], *, macro: bool,
-            output_mime: str | None = None) -> Sample:
-    return Sample(
-        handler=handler, clean=clean, dirty=lambda: dirty(macro),
-        broken=_truncated(clean()), labels=True, output_mime=output_mime, secrets=_SECRETS,
-    )
+def _variant(dirty: Callable[[bool], bytes], main: str, content_type: str) -> bytes:
+    """The dirty sample as another member of its family (macro-enabled, template...)."""
+    editor = PackageEditor(dirty(True))
+    editor.retype(main, content_type)
+    return editor.save()
 
 
-SAMPLES = {
-    DOCX: _sample(WordHandler, lambda: make_docx([f"{MARKER} 本文"]),
-                  lambda macro: make_dirty_word(f"{MARKER} 本文", macro=macro), macro=False),
-    XLSX: _sample(ExcelHandler, lambda: make_xlsx({"Sheet1": [[f"{MARKER} 本文"]]}),
-                  lambda macro: make_dirty_excel(f"{MARKER} 本文", macro=macro), macro=False),
-    PPTX: _sample(PowerPointHandler, lambda: make_pptx([f"{MARKER} 本文"]),
-                  lambda macro: make_dirty_powerpoint(f"{MARKER} 本文", macro=macro),
-                  macro=False),
-}
-_MACRO = {
-    DOCM: (WordHandler, make_dirty_word, DOCX),
-    XLSM: (ExcelHandler, make_dirty_excel, XLSX),
-    PPTM: (PowerPointHandler, make_dirty_powerpoint, PPTX),
-}
-for _mime, (_handler, _dirty, _output) in _MACRO.items():
-    if detect(_dirty(MARKER, macro=True)).mime == _mime:
+SAMPLES: dict[str, Sample] = {}
+for _handler, (_clean, _dirty, _main) in _FAMILIES.items():
+    SAMPLES[_handler.family.output_mime] = Sample(
+        handler=_handler, clean=_clean, dirty=lambda d=_dirty: d(False),
+        broken=_clean()[:len(_clean()) // 2],  # the central directory is cut off
+        labels=True, secrets=_SECRETS)
+    for _type, _mime in _handler.family.main_types.items():
+        if _mime in SAMPLES or detect(_variant(_dirty, _main, _type)).mime != _mime:
+            continue
         SAMPLES[_mime] = Sample(
-            handler=_handler, clean=lambda d=_dirty: d(MARKER, macro=True),
-            dirty=lambda d=_dirty: d(MARKER, macro=True), broken=_not_a_package(),
-            labels=True, output_mime=_output, secrets=_SECRETS)
+            handler=_handler, clean=lambda d=_dirty, m=_main, t=_type: _variant(d, m, t),
+            dirty=lambda d=_dirty, m=_main, t=_type: _variant(d, m, t),
+            broken=_not_a_package(), labels=True, output_mime=_handler.family.output_mime,
+            secrets=_SECRETS)
