@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +20,8 @@ from service.models import Job
 from service.runtime import build_runtime
 from tests.fixtures.clamd import SKIP_REASON, clamd_binary, running_clamd
 from tests.fixtures.eicar import eicar
+from tests.fixtures.officegen import make_docx
+from tests.fixtures.ooxmldirty import make_dirty_word
 from tests.fixtures.pdfgen import make_dirty_pdf, make_text_pdf
 
 
@@ -94,13 +97,14 @@ def test_labelled_download_is_named_and_carries_the_label(
     body = process(client, rt, uploader, make_text_pdf("取扱注意 資料"), "資料.pdf")
     assert body["state"] == "processed"
     response = client.get(f"/v1/documents/{body['id']}/content", headers=uploader)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
     disposition = unquote(response.headers["Content-Disposition"])
     assert disposition.endswith("【機密性2】資料.pdf"), disposition
     label = json.loads(unquote(response.headers["X-Sekisho-Label"]))
     assert label["confidentiality"] == body["labels"]["label"]["confidentiality"]
     original = client.get(f"/v1/documents/{body['id']}/content?variant=original",
                           headers=uploader)
+    assert original.data.startswith(b"%PDF")
     assert unquote(original.headers["Content-Disposition"]).endswith("''資料.pdf")
     assert "X-Sekisho-Label" not in original.headers
 
@@ -129,6 +133,7 @@ def test_malware_is_quarantined_and_never_released(
         for variant in ("", "?variant=original"):
             denied = client.get(f"/v1/documents/{bad['id']}/content{variant}", headers=headers)
             assert denied.status_code == 403
+            assert denied.get_json()["error"] == "forbidden"
         retry = client.post(f"/v1/documents/{bad['id']}/retry", headers=headers)
         assert retry.status_code == 409
         assert bad["history"][-1]["action"] == "document.quarantined"
@@ -147,3 +152,35 @@ def _user(rt: Any) -> dict[str, str]:
                            profile=None, actor="test", known_profiles=rt.profiles)
         token = create_token(session, rt.audit_mac, user=user, actor="test")
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_macro_document_leaves_as_a_macro_free_labelled_docx(
+    client: Any, make_user: Any, rt: Any
+) -> None:
+    # Chiba: tracked changes are reported, not refused, outbound (the dirty fixture has some).
+    headers = make_user("dora", "uploader", profile="chiba-pref-2022")
+    body = process(client, rt, headers, make_dirty_word("取扱注意 会議資料", macro=True),
+                   "会議資料.docm")
+    assert body["state"] == "processed", body["error"]
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert body["content_type"] == "application/vnd.ms-word.document.macroenabled.12"
+    assert body["sanitised_type"] == docx
+    assert body["report"]["sanitise"]["removed"]
+    response = client.get(f"/v1/documents/{body['id']}/content", headers=headers)
+    assert response.mimetype == docx
+    assert unquote(response.headers["Content-Disposition"]).endswith("【機密性2】会議資料.docx")
+    with zipfile.ZipFile(io.BytesIO(response.data)) as package:
+        names = package.namelist()
+        assert not any("vbaProject" in n for n in names)
+        assert "SekishoClassification" in package.read("docProps/custom.xml").decode()
+
+
+def test_saitama_refuses_outbound_tracked_changes(
+    client: Any, uploader: dict[str, str], rt: Any
+) -> None:
+    """Saitama 第3 4(3) (XFR-05): earlier drafts must not reach outsiders."""
+    draft = make_docx(["取扱注意 会議資料"], inserted="追記", deleted="削除した案")
+    body = process(client, rt, uploader, draft, "draft.docx")
+    assert body["state"] == "failed"
+    assert body["error"]["code"] == "refused_by_profile"
+    assert "tracked_changes" in body["error"]["message"]
