@@ -40,7 +40,7 @@ DEFAULT_MEMORY_BYTES = 3 * 1024**3
 DEFAULT_CPU_SECONDS = 120
 DEFAULT_TIMEOUT_SECONDS = 180.0
 #: Modules the fork server imports once, so that children start warm.
-PRELOAD = ["handlers.sanitise"]
+PRELOAD = ["handlers.warmup"]
 
 
 class ProcessingFailed(ContentRejected):
