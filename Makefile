@@ -23,7 +23,7 @@ $(DEVSTAMP): pyproject.toml | $(PY)
 
 # Optional: GiNZA named-entity recognition for PERSON / JP_ADDRESS (about 400 MB).
 $(NERSTAMP): pyproject.toml | $(DEVSTAMP)
-	$(PY) -m pip install -q -e '.[dev,postgres,redis,ner]'
+	$(PY) -m pip install -q -e '.[dev,postgres,redis,ner,hsm]'
 	touch $@
 
 ner: $(NERSTAMP)
