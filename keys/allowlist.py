@@ -1,13 +1,25 @@
-"""The ONE CRYPTREC allow-list: every primitive asks here before it runs.
+"""The ONE CRYPTREC allow-list: every primitive, recipe and export asks here before it runs.
 
 Saitama 第6 1(5)ア(ウ)(エ) requires CRYPTREC-listed algorithms (LS-0001-2022R2); Chiba
 10.1(16)イ requires the methods designated by the 統括情報セキュリティ責任者. Both are served by
-one configurable list: the default below mirrors reference/crypto.md, and an organisation may
-install a narrower one at start-up (:func:`install_allowlist`).
+one configurable list: the default table below mirrors reference/crypto.md, and an organisation
+may install a narrower one at start-up (:func:`install_allowlist`).
 
-危殆化 (Saitama 第6 1(5)ア(オ)): an algorithm can be marked WITHDRAWN. It is then refused for new
-work (encrypt, wrap, sign, derive for writing) but still allowed to open what already exists,
-because the emergency procedure has to read old objects in order to re-encrypt them.
+The API is one call::
+
+    require("AES-256-GCM", key_bits=256, nonce_len=12)          # new work (encrypt/wrap/sign)
+    require("AES-256-GCM", nonce_len=12, new_work=False)         # opening existing data
+    require("PBKDF2-HMAC-SHA-256", iterations=600_000)
+    require("AES-256-CBC", key_bits=256, within="PDF-R6")        # only inside a forcing format
+
+It returns the :class:`AlgorithmSpec` or raises :class:`AlgorithmRefused` (code
+``algorithm_not_allowed``) whose ``reason`` says why, so a refusal is actionable.
+
+危殆化 (Saitama 第6 1(5)ア(オ)): an algorithm can be marked WITHDRAWN (:func:`withdraw`, or a
+persisted :class:`keys.withdrawal.WithdrawalRegistry`). It is then refused for new work
+(encrypt, wrap, sign, derive for writing) with :class:`AlgorithmWithdrawn`, but still allowed
+to open what already exists, because the emergency procedure has to read old objects in order
+to re-encrypt them.
 
 Algorithm ids are exact, case-sensitive strings; they are written into every stored header so
 that objects protected by a withdrawn algorithm can be found.
@@ -21,6 +33,22 @@ from enum import Enum
 from types import MappingProxyType
 
 from core.errors import AlgorithmNotAllowed
+
+
+class AlgorithmRefused(AlgorithmNotAllowed):
+    """An algorithm or parameter refused by the list; ``reason`` is the human explanation."""
+
+    def __init__(self, algorithm: str, reason: str) -> None:
+        super().__init__(f"{algorithm!r} is not allowed: {reason}")
+        self.algorithm = algorithm
+        self.reason = reason
+
+
+class AlgorithmWithdrawn(AlgorithmRefused):
+    """危殆化: refused for new work; opening existing data (new_work=False) still works."""
+
+    def __init__(self, algorithm: str) -> None:
+        super().__init__(algorithm, "it is withdrawn (危殆化): it may only open existing data")
 
 
 class AlgorithmStatus(Enum):
@@ -40,6 +68,10 @@ class AlgorithmSpec:
     min_key_bits: int | None = None
     # Exact nonce/IV lengths in bytes; empty means the algorithm takes no nonce.
     nonce_lengths: frozenset[int] = frozenset()
+    # Password KDFs: the caller must state its iteration count, and it must reach this.
+    min_iterations: int | None = None
+    # Non-empty: allowed only inside these container formats (which force the algorithm).
+    only_within: frozenset[str] = frozenset()
     status: AlgorithmStatus = AlgorithmStatus.ALLOWED
 
     @property
@@ -47,37 +79,53 @@ class AlgorithmSpec:
         return bool(self.key_bits) or self.min_key_bits is not None
 
 
-_AES256 = frozenset({256})
-_GCM_NONCE = frozenset({12})  # 96-bit nonce only: other lengths go through GHASH (SP 800-38D)
+def _spec(
+    algorithm: str, purpose: str, *, bits: Iterable[int] = (), min_bits: int | None = None,
+    nonces: Iterable[int] = (), min_iterations: int | None = None, within: Iterable[str] = (),
+) -> AlgorithmSpec:
+    return AlgorithmSpec(algorithm, purpose, frozenset(bits), min_bits, frozenset(nonces),
+                         min_iterations, frozenset(within))
 
-# CRYPTREC LS-0001-2022R2 as summarised in reference/crypto.md. New keys are AES-256 /
-# RSA >= 3072 / ECC >= 256 because 112-bit operations end after 2030 (CRYPTREC strength rules).
+
+# 96-bit GCM nonces only: other lengths go through GHASH (NIST SP 800-38D 8.2).
+_N12 = (12,)
+# OWASP 2023 / NIST SP 800-132 guidance for PBKDF2-HMAC-SHA-256 (issue 5: >= 600,000).
+PBKDF2_MIN_ITERATIONS = 600_000
+
+# THE TABLE. CRYPTREC LS-0001-2022R2 as summarised in reference/crypto.md. New keys are
+# AES-256 / RSA >= 3072 / ECC >= 256 because 112-bit operations end after 2030 (CRYPTREC
+# strength rules). One row per algorithm id; every use in keys/ names one of these ids.
 DEFAULT_SPECS: tuple[AlgorithmSpec, ...] = (
-    AlgorithmSpec("AES-256-GCM", "content encryption, key wrap", _AES256, None, _GCM_NONCE),
-    AlgorithmSpec("CHACHA20-POLY1305", "content encryption", _AES256, None, _GCM_NONCE),
-    AlgorithmSpec("HKDF-SHA-256", "key derivation", min_key_bits=256),
+    # id                    purpose                                   parameters
+    _spec("AES-256-GCM", "content encryption, key wrap", bits=(256,), nonces=_N12),
+    _spec("CHACHA20-POLY1305", "content encryption, key wrap", bits=(256,), nonces=_N12),
+    # CBC has no integrity of its own: only where the recipient's format forces it, signed.
+    _spec("AES-256-CBC", "content encryption inside PDF R6 / legacy CMS only", bits=(256,),
+          nonces=(16,), within=("PDF-R6", "CMS-LEGACY")),
+    _spec("HKDF-SHA-256", "key derivation", min_bits=256),
     # The "key" is a password: its length policy belongs to the export recipe, not here.
-    AlgorithmSpec("PBKDF2-HMAC-SHA-256", "password key derivation", min_key_bits=1),
-    AlgorithmSpec("HMAC-SHA-256", "MAC", min_key_bits=256),
-    AlgorithmSpec("HMAC-SHA-384", "MAC", min_key_bits=256),
-    AlgorithmSpec("HMAC-SHA-512", "MAC", min_key_bits=256),
-    AlgorithmSpec("CMAC-AES-256", "MAC", _AES256),
-    AlgorithmSpec("SHA-256", "hash"),
-    AlgorithmSpec("SHA-384", "hash"),
-    AlgorithmSpec("SHA-512", "hash"),
-    AlgorithmSpec("SHA-512/256", "hash"),
-    AlgorithmSpec("SHA3-256", "hash"),
-    AlgorithmSpec("SHA3-384", "hash"),
-    AlgorithmSpec("SHA3-512", "hash"),
-    AlgorithmSpec("RSA-OAEP-SHA-256", "key transport", min_key_bits=3072),
-    AlgorithmSpec("RSA-PSS-SHA-256", "signature", min_key_bits=3072),
-    AlgorithmSpec("ECDSA-P256-SHA-256", "signature", frozenset({256})),
-    AlgorithmSpec("ECDSA-P384-SHA-384", "signature", frozenset({384})),
-    AlgorithmSpec("ED25519", "signature", frozenset({256})),
-    AlgorithmSpec("ED448", "signature", frozenset({456})),
-    AlgorithmSpec("ECDH-P256", "key agreement", frozenset({256})),
-    AlgorithmSpec("ECDH-P384", "key agreement", frozenset({384})),
-    AlgorithmSpec("ECDH-P521", "key agreement", frozenset({521})),
+    _spec("PBKDF2-HMAC-SHA-256", "password key derivation", min_bits=1,
+          min_iterations=PBKDF2_MIN_ITERATIONS),
+    _spec("HMAC-SHA-256", "MAC", min_bits=256),
+    _spec("HMAC-SHA-384", "MAC", min_bits=256),
+    _spec("HMAC-SHA-512", "MAC", min_bits=256),
+    _spec("CMAC-AES-256", "MAC", bits=(256,)),
+    _spec("SHA-256", "hash"),
+    _spec("SHA-384", "hash"),
+    _spec("SHA-512", "hash"),
+    _spec("SHA-512/256", "hash"),
+    _spec("SHA3-256", "hash"),
+    _spec("SHA3-384", "hash"),
+    _spec("SHA3-512", "hash"),
+    _spec("RSA-OAEP-SHA-256", "key transport (MGF1-SHA-256)", min_bits=3072),
+    _spec("RSA-PSS-SHA-256", "signature (MGF1-SHA-256)", min_bits=3072),
+    _spec("ECDSA-P256-SHA-256", "signature", bits=(256,)),
+    _spec("ECDSA-P384-SHA-384", "signature", bits=(384,)),
+    _spec("ED25519", "signature", bits=(256,)),
+    _spec("ED448", "signature", bits=(456,)),
+    _spec("ECDH-P256", "key agreement (with HKDF-SHA-256)", bits=(256,)),
+    _spec("ECDH-P384", "key agreement (with HKDF-SHA-256)", bits=(384,)),
+    _spec("ECDH-P521", "key agreement (with HKDF-SHA-256)", bits=(521,)),
 )
 
 # Names people will reach for, with the reason they are refused (so the error is actionable).
@@ -103,6 +151,8 @@ REFUSED: Mapping[str, str] = MappingProxyType({
     "SCRYPT": "scrypt is an unlisted primitive",
     "ARGON2": "Argon2 is an unlisted primitive",
     "CBC-MAC": "CBC-MAC is refused; use HMAC-SHA-2 or CMAC-AES",
+    "ZIP-AES": "WinZip-AES uses PBKDF2-HMAC-SHA1 and HMAC-SHA1 (monitored); PPAP is abolished",
+    "ZIPCRYPTO": "ZipCrypto is broken; PPAP (password ZIP by mail) was abolished in 2020",
 })
 
 
@@ -122,24 +172,33 @@ class AllowList:
     def algorithms(self) -> tuple[str, ...]:
         return tuple(sorted(self._specs))
 
+    def specs(self) -> tuple[AlgorithmSpec, ...]:
+        """Every row, in table order (for `sekisho crypto list` and the docs)."""
+        return tuple(self._specs.values())
+
     def withdrawn(self) -> frozenset[str]:
         return frozenset(
             name for name, spec in self._specs.items()
             if spec.status is AlgorithmStatus.WITHDRAWN
         )
 
+    def __contains__(self, algorithm: object) -> bool:
+        return algorithm in self._specs
+
     def spec(self, algorithm: str) -> AlgorithmSpec:
         found = self._specs.get(algorithm)
         if found is None:
-            reason = REFUSED.get(algorithm.upper(), "it is not on the allow-list")
-            raise AlgorithmNotAllowed(f"{algorithm!r} is not allowed: {reason}")
+            raise AlgorithmRefused(
+                algorithm, REFUSED.get(algorithm.upper(), "it is not on the allow-list")
+            )
         return found
 
-    def withdraw(self, algorithm: str) -> AllowList:
-        """A copy with ``algorithm`` marked 危殆化 (Saitama 第6 1(5)ア(オ))."""
-        spec = self.spec(algorithm)
-        withdrawn = replace(spec, status=AlgorithmStatus.WITHDRAWN)
-        return AllowList([*(s for s in self._specs.values() if s is not spec), withdrawn])
+    def withdraw(self, *algorithms: str) -> AllowList:
+        """A copy with ``algorithms`` marked 危殆化 (Saitama 第6 1(5)ア(オ))."""
+        specs = dict(self._specs)
+        for name in algorithms:
+            specs[name] = replace(self.spec(name), status=AlgorithmStatus.WITHDRAWN)
+        return AllowList(specs.values())
 
     def restricted_to(self, algorithms: Iterable[str]) -> AllowList:
         """A narrower list (Chiba 10.1(16)イ: only the methods the organisation designates)."""
@@ -151,47 +210,71 @@ class AllowList:
         *,
         key_bits: int | None = None,
         nonce_len: int | None = None,
+        iterations: int | None = None,
+        within: str | None = None,
         new_work: bool = True,
     ) -> AlgorithmSpec:
-        """Return the spec, or raise :class:`AlgorithmNotAllowed` naming the reason."""
+        """Return the spec, or raise :class:`AlgorithmRefused` naming the reason."""
         spec = self.spec(algorithm)
         if new_work and spec.status is AlgorithmStatus.WITHDRAWN:
-            raise AlgorithmNotAllowed(
-                f"{algorithm!r} is withdrawn (危殆化): it may only open existing data"
-            )
+            raise AlgorithmWithdrawn(algorithm)
         if key_bits is not None:
             _check_key_bits(spec, key_bits)
         if nonce_len is not None:
             _check_nonce_len(spec, nonce_len)
+        _check_iterations(spec, iterations)
+        _check_within(spec, within)
         return spec
 
 
 def _check_key_bits(spec: AlgorithmSpec, key_bits: int) -> None:
     if not spec.takes_key:
-        raise AlgorithmNotAllowed(f"{spec.algorithm!r} takes no key")
+        raise AlgorithmRefused(spec.algorithm, "it takes no key")
     if spec.key_bits and key_bits not in spec.key_bits:
         allowed = ", ".join(str(b) for b in sorted(spec.key_bits))
-        raise AlgorithmNotAllowed(
-            f"{spec.algorithm!r} does not allow {key_bits}-bit keys (allowed: {allowed})"
+        raise AlgorithmRefused(
+            spec.algorithm, f"{key_bits}-bit keys are not allowed (allowed: {allowed})"
         )
     if spec.min_key_bits is not None and key_bits < spec.min_key_bits:
-        raise AlgorithmNotAllowed(
-            f"{spec.algorithm!r} needs keys of at least {spec.min_key_bits} bits, got {key_bits}"
+        raise AlgorithmRefused(
+            spec.algorithm, f"it needs keys of at least {spec.min_key_bits} bits, got {key_bits}"
         )
 
 
 def _check_nonce_len(spec: AlgorithmSpec, nonce_len: int) -> None:
     if nonce_len not in spec.nonce_lengths:
         allowed = ", ".join(str(n) for n in sorted(spec.nonce_lengths)) or "none"
-        raise AlgorithmNotAllowed(
-            f"{spec.algorithm!r} does not allow a {nonce_len}-byte nonce (allowed: {allowed})"
+        raise AlgorithmRefused(
+            spec.algorithm, f"a {nonce_len}-byte nonce is not allowed (allowed: {allowed})"
+        )
+
+
+def _check_iterations(spec: AlgorithmSpec, iterations: int | None) -> None:
+    if spec.min_iterations is None:
+        if iterations is not None:
+            raise AlgorithmRefused(spec.algorithm, "it takes no iteration count")
+        return
+    # Fail closed: a password KDF call that does not state its work factor is refused.
+    if iterations is None or iterations < spec.min_iterations:
+        raise AlgorithmRefused(
+            spec.algorithm,
+            f"it needs at least {spec.min_iterations:,} iterations, got {iterations}",
+        )
+
+
+def _check_within(spec: AlgorithmSpec, within: str | None) -> None:
+    if spec.only_within and within not in spec.only_within:
+        formats = ", ".join(sorted(spec.only_within))
+        raise AlgorithmRefused(
+            spec.algorithm, f"it is allowed only inside a format that forces it ({formats})"
         )
 
 
 DEFAULT_ALLOWLIST = AllowList(DEFAULT_SPECS)
 
-# The list in force for this process. Replaced only at start-up (install_allowlist), read on
-# every primitive call; a module global so primitives need no list threaded through them.
+# The list in force for this process. Replaced only at start-up (install_allowlist) or by the
+# 危殆化 procedure, read on every primitive call; a module global so primitives need no list
+# threaded through them.
 _active: AllowList = DEFAULT_ALLOWLIST
 
 
@@ -206,16 +289,36 @@ def install_allowlist(allowlist: AllowList) -> AllowList:
     return previous
 
 
-def require_allowed(
+def withdraw(algorithm: str) -> AllowList:
+    """Withdraw ``algorithm`` (危殆化) in this process at once; returns the new list in force.
+
+    Persisting the decision (so every process and every restart sees it) is the caller's job:
+    see :class:`keys.withdrawal.WithdrawalRegistry`.
+    """
+    updated = _active.withdraw(algorithm)
+    install_allowlist(updated)
+    return updated
+
+
+def require(
     algorithm: str,
     *,
     key_bits: int | None = None,
     nonce_len: int | None = None,
+    iterations: int | None = None,
+    within: str | None = None,
     new_work: bool = True,
 ) -> AlgorithmSpec:
-    """Check ``algorithm`` (and its key size / nonce length) against the list in force.
+    """Check ``algorithm`` and its parameters against the list in force.
 
     ``new_work=False`` is for opening existing data (decrypt, unwrap, verify): it is still
     refused for algorithms that are not on the list at all, but allowed for WITHDRAWN ones.
     """
-    return _active.require(algorithm, key_bits=key_bits, nonce_len=nonce_len, new_work=new_work)
+    return _active.require(
+        algorithm, key_bits=key_bits, nonce_len=nonce_len, iterations=iterations,
+        within=within, new_work=new_work,
+    )
+
+
+# The original name; both spellings are the same check.
+require_allowed = require

@@ -1,9 +1,10 @@
 """Opaque key handles (Tink-style): a key object never shows its bytes.
 
 Design: "no key bytes in reprs, logs, task messages or exceptions". A :class:`DataKey` has no
-bytes in its repr/str, cannot be pickled (so it cannot ride in a Celery message: tasks take key
-ids), and hands its material out only through the explicitly named :meth:`secret_bytes`, which
-the recipes in ``keys/`` call and the service never needs to.
+bytes in its repr/str, cannot be pickled, copied or JSON-encoded (so it cannot ride in a Celery
+message: tasks take key ids), and hands its material out only through :meth:`secret_bytes`,
+which only the recipes in ``keys/`` call (tests/keys/test_keys_hygiene.py enforces it), or
+:meth:`export_raw`, which demands the greppable :data:`keys.capabilities.EXPORT_RAW_KEY`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import NoReturn
 
 from core.errors import KeyUnavailable
 from keys.allowlist import require_allowed
+from keys.capabilities import EXPORT_RAW_KEY, Capability, require_capability
 from keys.primitives.randomness import random_bytes, random_hex
 
+# What the service records for a DEK (object_keys.algorithm). The DEK itself is the input key
+# of the sealed stream's HKDF-SHA-256; the content AEAD is named in each stream's header.
 DATA_KEY_ALGORITHM = "AES-256-GCM"
+DATA_KEY_KDF = "HKDF-SHA-256"
 DATA_KEY_BYTES = 32
 KEY_ID_PREFIX = "dek-"
 # Key ids travel in headers read from untrusted files, in URLs, logs and a String(64) column:
@@ -29,8 +34,9 @@ class DataKey:
     __slots__ = ("_destroyed", "_material")
 
     def __init__(self, material: bytes) -> None:
-        # A DEK is an AES-256 key (its file keys are derived with HKDF-SHA-256 from it).
-        require_allowed(DATA_KEY_ALGORITHM, key_bits=len(material) * 8, new_work=False)
+        # A DEK is 256 bits of HKDF-SHA-256 input: the sealed stream derives a per-file AEAD
+        # key from it, so withdrawing one AEAD (危殆化) does not invalidate DEKs.
+        require_allowed(DATA_KEY_KDF, key_bits=len(material) * 8, new_work=False)
         self._material = bytearray(material)
         self._destroyed = False
 
@@ -47,6 +53,11 @@ class DataKey:
         if self._destroyed:
             raise KeyUnavailable("the data key has been destroyed")
         return bytes(self._material)
+
+    def export_raw(self, capability: Capability) -> bytes:
+        """Raw key bytes for code outside ``keys/``; needs :data:`EXPORT_RAW_KEY` (greppable)."""
+        require_capability(capability, EXPORT_RAW_KEY)
+        return self.secret_bytes()
 
     def destroy(self) -> None:
         """Zero this handle's copy (Tink state DESTROYED).
@@ -70,7 +81,7 @@ class DataKey:
 
 def new_data_key() -> DataKey:
     """A fresh random 256-bit DEK (one per object, so crypto-erase can target one object)."""
-    require_allowed(DATA_KEY_ALGORITHM, key_bits=DATA_KEY_BYTES * 8, new_work=True)
+    require_allowed(DATA_KEY_KDF, key_bits=DATA_KEY_BYTES * 8, new_work=True)
     return DataKey(random_bytes(DATA_KEY_BYTES))
 
 

@@ -134,3 +134,53 @@ def _check_key_file(fd: int, path: Path) -> None:
         raise ConfigurationError(f"key file {path.name} is not owned by the service user")
     if info.st_mode & _LOOSE_BITS:
         raise ConfigurationError(f"key file {path.name} is accessible to group/others")
+
+
+def destroy_key_file(path: Path) -> bool:
+    """Overwrite a key file in place, sync it, then unlink it. Returns False if it was absent.
+
+    The overwrite matters on plain filesystems (ext4 in place): the old key bytes do not linger
+    in freed blocks for an undelete. On copy-on-write filesystems, SSD remapping or snapshots
+    it is best effort, which is why the KEK epoch scheme does not rest on it alone: a PKCS#11
+    token destroys its object itself, and backups of the KEK directory must be rotated too.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        _check_key_file(fd, path)
+        size = os.fstat(fd).st_size
+        for pattern in ((random_bytes(size), bytes(size)) if size else ()):
+            os.pwrite(fd, pattern, 0)
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink()
+    _fsync_dir(path.parent)
+    return True
+
+
+def read_secret_file(path: Path, max_bytes: int) -> str:
+    """A short secret (a PKCS#11 PIN) from a protected file, without its trailing newline.
+
+    Same protection rules as key files: a PIN readable by others is refused, not used.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise KeyUnavailable(f"secret file {path.name} is missing") from None
+    except OSError:
+        raise ConfigurationError(f"secret file {path.name} cannot be opened safely") from None
+    try:
+        _check_key_file(fd, path)
+        data = os.read(fd, max_bytes + 1)
+    finally:
+        os.close(fd)
+    try:
+        text = data.decode("utf-8").rstrip("\r\n") if len(data) <= max_bytes else ""
+    except UnicodeDecodeError:
+        text = ""
+    if not text:
+        raise ConfigurationError(f"secret file {path.name} is empty or too long")
+    return text

@@ -15,44 +15,54 @@ Reading: :func:`iter_sealed` yields each segment's plaintext only after that seg
 authenticated, but a LATER segment may still fail (tampered, truncated, appended to). A caller
 must treat the plaintext as untrusted and incomplete until the iterator is exhausted without
 :class:`DecryptionFailed`: stream into a private temporary location and discard it on failure.
+:func:`unseal_to` does that loop into a sink with no per-segment allocation.
+
+Memory: the writer holds one plaintext and one ciphertext segment buffer, the reader two
+ciphertext and one plaintext buffer, whatever the stream length (issue 5 target: < 64 MB).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn, Protocol
 
 from core.errors import DecryptionFailed, LimitExceeded
-from keys.allowlist import require_allowed
 from keys.handles import DataKey, require_valid_key_id
-from keys.primitives.aead import Aes256Gcm
+from keys.primitives.aead import Aead, aead_for
 from keys.primitives.kdf import hkdf_sha256
 from keys.primitives.randomness import random_bytes
 from keys.sealed_format import (
-    CONTENT_ALGORITHM,
     DEFAULT_SEGMENT_SIZE,
     MAX_SEGMENTS,
     NONCE_PREFIX_BYTES,
     SALT_BYTES,
     TAG_BYTES,
     SealedHeader,
+    SealedSuite,
+    default_suite,
     file_key_info,
     parse_header,
-    read_exact,
+    require_suite,
     segment_nonce,
     validate_segment_size,
 )
 
+_Buffer = bytes | bytearray | memoryview
 
-def _file_cipher(data_key: DataKey, header: SealedHeader, *, new_work: bool) -> Aes256Gcm:
+
+class WritableSink(Protocol):
+    def write(self, data: _Buffer, /) -> int | None: ...
+
+
+def _file_cipher(data_key: DataKey, header: SealedHeader, *, new_work: bool) -> Aead:
     file_key = hkdf_sha256(
         data_key.secret_bytes(),
         salt=header.salt,
         info=file_key_info(header),
         new_work=new_work,
     )
-    return Aes256Gcm(file_key)
+    return aead_for(header.algorithm, file_key)
 
 
 class SealedWriter:
@@ -61,32 +71,40 @@ class SealedWriter:
     Deliberately NOT an ``io.IOBase``: IOBase's finaliser calls ``close()``, which here would
     write the final segment and make an interrupted upload look complete. An abandoned writer
     leaves a stream without a final segment, which never decrypts.
+
+    ``sink.write`` gets views of a reused buffer and must consume them before returning (the
+    io contract: files, BytesIO and sockets do).
     """
 
     def __init__(
         self,
-        sink: BinaryIO,
+        sink: BinaryIO | WritableSink,
         data_key: DataKey,
         key_id: str,
         *,
         segment_size: int = DEFAULT_SEGMENT_SIZE,
+        suite: SealedSuite | None = None,
         _salt: bytes | None = None,
         _nonce_prefix: bytes | None = None,
     ) -> None:
         # _salt / _nonce_prefix exist only for the known-answer tests; production draws both
-        # from the OS CSPRNG.
-        # Refuse a withdrawn (危殆化) algorithm before the header goes out, not at the first
-        # full segment.
-        require_allowed(CONTENT_ALGORITHM, new_work=True)
+        # from the OS CSPRNG. The suite is chosen (and a withdrawn one refused, 危殆化) before
+        # the header goes out, not at the first full segment.
+        chosen = default_suite() if suite is None else require_suite(suite)
         self._header = SealedHeader(
             key_id=require_valid_key_id(key_id),
             segment_size=validate_segment_size(segment_size),
             salt=_fixed_or_random(_salt, SALT_BYTES),
             nonce_prefix=_fixed_or_random(_nonce_prefix, NONCE_PREFIX_BYTES),
+            algorithm=chosen.content,
+            kdf=chosen.kdf,
         )
         self._cipher = _file_cipher(data_key, self._header, new_work=True)
         self._sink = sink
-        self._buffer = bytearray()
+        self._segment = bytearray(segment_size)
+        self._out = memoryview(bytearray(segment_size + TAG_BYTES))
+        self._filled = 0
+        self._borrowed: memoryview | None = None  # a final-or-not segment held, not copied
         self._index = 0
         self._closed = False
         self.plaintext_bytes = 0
@@ -94,6 +112,9 @@ class SealedWriter:
 
     def __repr__(self) -> str:
         return f"SealedWriter(key_id={self._header.key_id!r}, closed={self._closed})"
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError("a SealedWriter holds key material and cannot be pickled")
 
     @property
     def header(self) -> SealedHeader:
@@ -106,35 +127,69 @@ class SealedWriter:
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        """Buffer ``data``; every full segment that is known not to be the last goes out."""
+    def write(self, data: _Buffer) -> int:
+        """Take ``data``; every full segment that is known not to be the last goes out."""
         if self._closed:
             raise ValueError("write to a closed SealedWriter")
-        self._buffer += data
-        size = self._header.segment_size
-        # Strictly greater: a full buffer may turn out to be the final segment.
-        while len(self._buffer) > size:
-            self._emit(bytes(self._buffer[:size]), last=False)
-            del self._buffer[:size]
-        written = len(data) if not isinstance(data, memoryview) else data.nbytes
-        self.plaintext_bytes += written
-        return written
+        view = memoryview(data).cast("B")
+        total = view.nbytes
+        if total:
+            self._settle_borrowed()  # more data exists now: a held segment is not the last
+            self._take(view)
+        self.plaintext_bytes += total
+        return total
+
+    def _take(self, view: memoryview) -> None:
+        size, pos, total = self._header.segment_size, 0, view.nbytes
+        while pos < total:
+            # A full segment is emitted only once more data exists: it may be the last one.
+            if self._filled == size:
+                self._emit(memoryview(self._segment), last=False)
+                self._filled = 0
+            if self._filled == 0 and total - pos > size:
+                # Fast path: encrypt straight from the caller's buffer, no staging copy.
+                self._emit(view[pos:pos + size], last=False)
+                pos += size
+            elif self._filled == 0 and isinstance(view.obj, bytes):
+                # The tail of an immutable bytes object can be held instead of copied.
+                self._borrowed = view[pos:]
+                pos = total
+            else:
+                take = min(size - self._filled, total - pos)
+                self._segment[self._filled:self._filled + take] = view[pos:pos + take]
+                self._filled += take
+                pos += take
+
+    def _settle_borrowed(self) -> None:
+        held, self._borrowed = self._borrowed, None
+        if held is None:
+            return
+        if held.nbytes == self._header.segment_size:
+            self._emit(held, last=False)
+        else:
+            self._segment[:held.nbytes] = held
+            self._filled = held.nbytes
 
     def flush(self) -> None:
-        self._sink.flush()
+        flush = getattr(self._sink, "flush", None)
+        if flush is not None:
+            flush()
 
     def close(self) -> None:
         """Write the final segment (one exists even for an empty stream). Idempotent."""
         if self._closed:
             return
-        self._emit(bytes(self._buffer), last=True)
-        self._buffer.clear()
+        held, self._borrowed = self._borrowed, None
+        self._emit(held if held is not None else memoryview(self._segment)[:self._filled],
+                   last=True)
+        self._filled = 0
         self._closed = True
-        self._sink.flush()
+        self.flush()
 
     def abort(self) -> None:
         """Stop without a final segment: what was written can never be decrypted."""
-        self._buffer.clear()
+        self._borrowed = None
+        self._filled = 0
         self._closed = True
 
     def __enter__(self) -> SealedWriter:
@@ -151,11 +206,13 @@ class SealedWriter:
         else:
             self.abort()
 
-    def _emit(self, plaintext: bytes, *, last: bool) -> None:
+    def _emit(self, plaintext: memoryview, *, last: bool) -> None:
         if self._index >= MAX_SEGMENTS:
             raise LimitExceeded("the stream is too long for its segment size")
         nonce = segment_nonce(self._header.nonce_prefix, self._index, last)
-        self._sink.write(self._cipher.encrypt(nonce, plaintext))
+        out = self._out[:plaintext.nbytes + TAG_BYTES]  # the AEAD wants an exact-size buffer
+        self._cipher.encrypt_into(nonce, plaintext, out)
+        self._sink.write(out)
         self._index += 1
 
 
@@ -172,6 +229,16 @@ def read_header(source: BinaryIO) -> SealedHeader:
     return parse_header(source)
 
 
+def _open(
+    source: BinaryIO, data_key: DataKey, expected_key_id: str | None
+) -> Iterator[memoryview]:
+    header = parse_header(source)
+    if expected_key_id is not None and header.key_id != expected_key_id:
+        raise DecryptionFailed()
+    cipher = _file_cipher(data_key, header, new_work=False)
+    return _iter_segments(source, header, cipher)
+
+
 def iter_sealed(
     source: BinaryIO, data_key: DataKey, *, expected_key_id: str | None = None
 ) -> Iterator[bytes]:
@@ -181,29 +248,81 @@ def iter_sealed(
     still raise :class:`DecryptionFailed`; see the module docstring for what callers must do.
     ``expected_key_id`` binds the stream to the key id the caller looked up.
     """
-    header = parse_header(source)
-    if expected_key_id is not None and header.key_id != expected_key_id:
-        raise DecryptionFailed()
-    cipher = _file_cipher(data_key, header, new_work=False)
-    return _iter_segments(source, header, cipher)
+    segments = _open(source, data_key, expected_key_id)
+    return (bytes(segment) for segment in segments)
 
 
-def _iter_segments(source: BinaryIO, header: SealedHeader, cipher: Aes256Gcm) -> Iterator[bytes]:
-    chunk_size = header.segment_size + TAG_BYTES
-    current = read_exact(source, chunk_size)
+def unseal_to(
+    source: BinaryIO,
+    sink: BinaryIO | WritableSink,
+    data_key: DataKey,
+    *,
+    expected_key_id: str | None = None,
+) -> int:
+    """Decrypt the whole stream into ``sink``; returns the plaintext length.
+
+    ``sink`` must be private and discarded if this raises: earlier segments are written before
+    a later one fails to authenticate (see the module docstring).
+    """
+    total = 0
+    for segment in _open(source, data_key, expected_key_id):
+        sink.write(segment)
+        total += segment.nbytes
+    return total
+
+
+def _iter_segments(source: BinaryIO, header: SealedHeader, cipher: Aead) -> Iterator[memoryview]:
+    chunk_size = header.ciphertext_segment_size
+    current = memoryview(bytearray(chunk_size))
+    following = memoryview(bytearray(chunk_size))
+    plain = memoryview(bytearray(header.segment_size))
+    reader = _Filler(source)
+    length = reader.fill(current)
     index = 0
     while True:
         # One chunk of look-ahead: a segment is the last exactly when nothing follows it.
-        following = read_exact(source, chunk_size) if len(current) == chunk_size else b""
-        last = not following
+        next_length = reader.fill(following) if length == chunk_size else 0
+        last = next_length == 0
         try:
             nonce = segment_nonce(header.nonce_prefix, index, last)
         except OverflowError:
             raise DecryptionFailed() from None
-        yield cipher.decrypt(nonce, current)
+        if length < TAG_BYTES:
+            raise DecryptionFailed()
+        produced = cipher.decrypt_into(nonce, current[:length], plain[:length - TAG_BYTES])
+        yield plain[:produced]  # valid until the next step; iter_sealed copies it
         if last:
             return
-        current, index = following, index + 1
+        current, following, length, index = following, current, next_length, index + 1
+
+
+class _Filler:
+    """Fill buffers from a source, tolerating short reads and sources without readinto."""
+
+    __slots__ = ("_readinto", "_source")
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._readinto = True
+
+    def fill(self, buf: memoryview) -> int:
+        filled = 0
+        while filled < buf.nbytes:
+            got = self._read_some(buf[filled:])
+            if not got:
+                break
+            filled += got
+        return filled
+
+    def _read_some(self, buf: memoryview) -> int:
+        if self._readinto:
+            try:
+                return self._source.readinto(buf) or 0  # type: ignore[attr-defined]
+            except (AttributeError, NotImplementedError):
+                self._readinto = False  # e.g. a RawIOBase that implements only read()
+        data = self._source.read(buf.nbytes)
+        buf[:len(data)] = data
+        return len(data)
 
 
 def decrypt_all(

@@ -4,7 +4,8 @@ Layout (all integers big-endian)::
 
     magic         4   b"SKSH"
     version       1   0x01
-    alg_len       1   then alg_len bytes ASCII   content AEAD, "AES-256-GCM"
+    alg_len       1   then alg_len bytes ASCII   content AEAD, "AES-256-GCM" (default) or
+                                                 "CHACHA20-POLY1305" (the 危殆化 fallback)
     kdf_len       1   then kdf_len bytes ASCII   file-key KDF, "HKDF-SHA-256"
     key_id_len    1   then key_id_len bytes ASCII  the DEK's key id (1-64 chars)
     segment_size  4   plaintext bytes per segment (every segment but the last is full)
@@ -14,6 +15,11 @@ Layout (all integers big-endian)::
 
     file_key = HKDF-SHA-256(ikm=DEK, salt=salt, info=INFO_LABEL || header, L=32)
     nonce_i  = nonce_prefix(7) || uint32(i) || (0x01 if last segment else 0x00)
+
+A *suite* is the pair (content AEAD, KDF) named in the header. Both AEADs have 256-bit keys,
+96-bit nonces and 16-byte tags, so the layout is the same for every suite; the writer takes the
+first suite in SUITES whose algorithms are all allowed for new work, so withdrawing AES-256-GCM
+moves new objects to ChaCha20-Poly1305 and keys.migrate re-encrypts the old ones.
 
 Both algorithm ids are in the header so a withdrawn algorithm (危殆化, Saitama 第6 1(5)ア(オ))
 can be found in stored objects. The whole header is HKDF info, so changing any header byte
@@ -30,18 +36,22 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from core.errors import DecryptionFailed
+from keys.allowlist import AlgorithmRefused, require
 from keys.handles import is_valid_key_id
 
 MAGIC = b"SKSH"
 FORMAT_VERSION = 1
 CONTENT_ALGORITHM = "AES-256-GCM"
+CHACHA_ALGORITHM = "CHACHA20-POLY1305"
 KDF_ALGORITHM = "HKDF-SHA-256"
 INFO_LABEL = b"sekisho sealed v1 file key\x00"
 
 SALT_BYTES = 32
 NONCE_PREFIX_BYTES = 7
 TAG_BYTES = 16
-DEFAULT_SEGMENT_SIZE = 64 * 1024
+# 1 MiB (reference/crypto.md): per-segment costs (nonce, tag, Python call) vanish at this size,
+# and a reader still holds at most three segment buffers.
+DEFAULT_SEGMENT_SIZE = 1024 * 1024
 # Bounds on a value read from an untrusted header: the reader allocates one segment at a
 # time, so MAX_SEGMENT_SIZE is the reader's memory ceiling; MIN keeps tag overhead sane.
 MIN_SEGMENT_SIZE = 16
@@ -50,6 +60,56 @@ MAX_SEGMENTS = 2**32  # the index is a uint32 in the nonce
 _MAX_NAME_BYTES = 64  # algorithm ids and key ids
 
 _U32 = struct.Struct(">I")
+
+
+class UnsupportedFormatVersion(DecryptionFailed):
+    """A sealed stream (right magic) of a format version this build cannot read.
+
+    Not opaque, unlike other failures: the version byte is public and says nothing about the
+    key, and the operator needs to know to upgrade rather than suspect tampering.
+    """
+
+    code = "unsupported_format_version"
+    http_status = 422
+    default_message = "the sealed stream uses a format version this version cannot read"
+
+
+@dataclass(frozen=True)
+class SealedSuite:
+    """The algorithm ids a sealed stream names in its header."""
+
+    content: str
+    kdf: str = KDF_ALGORITHM
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        return frozenset((self.content, self.kdf))
+
+
+# Preference order for new streams (first allowed one wins).
+SUITES: tuple[SealedSuite, ...] = (
+    SealedSuite(CONTENT_ALGORITHM),
+    SealedSuite(CHACHA_ALGORITHM),
+)
+
+
+def require_suite(suite: SealedSuite) -> SealedSuite:
+    """A suite for new work: known to this format and none of its algorithms withdrawn."""
+    if suite not in SUITES:
+        raise AlgorithmRefused(f"{suite.content}+{suite.kdf}", "not a sealed stream v1 suite")
+    for algorithm in sorted(suite.algorithms):
+        require(algorithm, new_work=True)
+    return suite
+
+
+def default_suite() -> SealedSuite:
+    """The suite new streams use under the allow-list in force (危殆化 skips withdrawn ones)."""
+    for suite in SUITES:
+        try:
+            return require_suite(suite)
+        except AlgorithmRefused:
+            continue
+    raise AlgorithmRefused("sealed stream", "every sealed suite uses a withdrawn algorithm")
 
 
 @dataclass(frozen=True)
@@ -79,6 +139,10 @@ class SealedHeader:
     @property
     def ciphertext_segment_size(self) -> int:
         return self.segment_size + TAG_BYTES
+
+    @property
+    def suite(self) -> SealedSuite:
+        return SealedSuite(self.algorithm, self.kdf)
 
 
 def validate_segment_size(segment_size: int) -> int:
@@ -141,8 +205,10 @@ def _take_short_string(source: BinaryIO) -> str:
 
 def parse_header(source: BinaryIO) -> SealedHeader:
     """Read and validate a v1 header, leaving ``source`` at the first segment."""
-    if _take(source, len(MAGIC)) != MAGIC or _take(source, 1)[0] != FORMAT_VERSION:
+    if _take(source, len(MAGIC)) != MAGIC:
         raise DecryptionFailed()
+    if _take(source, 1)[0] != FORMAT_VERSION:
+        raise UnsupportedFormatVersion()
     algorithm = _take_short_string(source)
     kdf = _take_short_string(source)
     key_id = _take_short_string(source)
@@ -160,8 +226,8 @@ def parse_header(source: BinaryIO) -> SealedHeader:
 
 
 def _check_v1(header: SealedHeader) -> None:
-    # Version 1 fixes its algorithms; any other name here is corruption or tampering.
-    if header.algorithm != CONTENT_ALGORITHM or header.kdf != KDF_ALGORITHM:
+    # Version 1 knows exactly the suites above; any other name is corruption or tampering.
+    if SealedSuite(header.algorithm, header.kdf) not in SUITES:
         raise DecryptionFailed()
     if not is_valid_key_id(header.key_id):
         raise DecryptionFailed()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from core.errors import SekishoError
 from core.roles import ROLES, SECURITY_ADMIN
 from core.settings import load_settings
+from service.crypto_cli import register_open, register_seal, register_verify
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-label", action="store_true", help="do not write the label")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sanitise)
+    register_seal(sub)
+    register_open(sub)
+    register_verify(sub)
 
     p = sub.add_parser("worker", help="run a pipeline worker")
     p.add_argument("--concurrency", type=int, default=1)

@@ -30,6 +30,9 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/users/{name}/tokens"): {
         "summary": "Issue an API token for a user; it is shown once, only its hash is kept.",
         "status": 201},
+    ("GET", "/v1/verification-keys"): {
+        "summary": "Certificates that verify sekisho's signatures (detached CMS .sig, PAdES in "
+                   "PDFs, erasure records), newest first; no token needed."},
     ("GET", "/v1/documents"): {"summary": "List documents (your own; reviewers see all)."},
     ("POST", "/v1/documents"): {
         "summary": "Upload a document: multipart field `file`, or a raw body with the name in "

@@ -14,6 +14,7 @@ from core.errors import ConfigurationError
 from core.profiles import Profile, get_profile, load_profiles
 from core.settings import Settings, load_settings
 from keys import AuditMac, FileKekProvider, KekProvider
+from keys.sign import load_or_create_signer
 from service.blobstore import BlobStore
 from service.db import make_engine, make_session_factory
 from service.migrate import upgrade_to_head
@@ -43,9 +44,27 @@ def prepare_data_dir(settings: Settings) -> None:
     if settings.uses_filesystem_broker:
         for sub in ("messages", "processed", "control"):
             (settings.broker_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
-    FileKekProvider(settings.kek_dir).initialise()
+    kek = kek_provider(settings)
+    kek.initialise()
     AuditMac.initialise(settings.kek_dir)
+    # The service's signing key (issue 5: signatures for 完全性2 exports and erasure
+    # records), its private half sealed under a DEK the KEK wraps.
+    load_or_create_signer(settings.kek_dir, kek)
     upgrade_to_head(make_engine(settings.database_url))
+
+
+def kek_provider(settings: Settings) -> KekProvider:
+    """PKCS#11 when SEKISHO_PKCS11_MODULE is set (production: an HSM), else the key file in
+    its own 0700 directory (design: default KEK)."""
+    if not os.environ.get("SEKISHO_PKCS11_MODULE"):
+        return FileKekProvider(settings.kek_dir)
+    # Imported only here: it needs the hsm extra (python-pkcs11).
+    from keys.kek_pkcs11 import Pkcs11Config, Pkcs11KekProvider
+
+    config = Pkcs11Config.from_env(os.environ)
+    if config is None:
+        raise ConfigurationError("SEKISHO_PKCS11_MODULE is set but the token settings are not")
+    return Pkcs11KekProvider(config)
 
 
 def validated_profiles(settings: Settings) -> dict[str, Profile]:
@@ -63,7 +82,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     profiles = validated_profiles(settings)
     engine = make_engine(settings.database_url)
-    kek = FileKekProvider(settings.kek_dir)
+    kek = kek_provider(settings)
     return Runtime(
         settings=settings,
         engine=engine,

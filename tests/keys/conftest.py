@@ -7,7 +7,6 @@ named ``test_keys_*`` to stay unique across the tree.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from keys.allowlist import DEFAULT_ALLOWLIST, install_allowlist
 from keys.kek_file import FileKekProvider
+from tests.fixtures.softhsm import pkcs11_kek, softhsm, softhsm_token  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -35,13 +35,3 @@ def kek(kek_dir: Path) -> FileKekProvider:
     provider = FileKekProvider(kek_dir)
     provider.initialise()
     return provider
-
-
-def write_file(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Create a file with an exact mode regardless of the umask."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)

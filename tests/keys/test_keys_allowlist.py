@@ -11,6 +11,7 @@ from core.errors import AlgorithmNotAllowed
 from keys.allowlist import (
     DEFAULT_ALLOWLIST,
     AlgorithmStatus,
+    AlgorithmWithdrawn,
     AllowList,
     active_allowlist,
     install_allowlist,
@@ -22,7 +23,9 @@ from keys.objects import new_object_key
 from keys.primitives.aead import Aes256Gcm, aes256gcm_decrypt, aes256gcm_encrypt
 from keys.primitives.kdf import hkdf_sha256
 from keys.primitives.mac import hmac_sha256, sha256
-from keys.sealed import SealedWriter, decrypt_all
+from keys.sealed import SealedWriter, decrypt_all, read_header
+from keys.sealed_format import SealedSuite
+from keys.wrapped import WrappedKey
 
 KEY = bytes(32)
 NONCE = bytes(12)
@@ -140,7 +143,7 @@ def test_primitives_check_key_and_nonce_sizes() -> None:
         DataKey(bytes(16))
 
 
-def test_withdrawing_aes_gcm_stops_new_objects_but_old_ones_still_open(
+def test_withdrawing_aes_gcm_moves_new_work_and_old_objects_still_open(
     kek: FileKekProvider,
 ) -> None:
     data_key = new_data_key()
@@ -148,9 +151,23 @@ def test_withdrawing_aes_gcm_stops_new_objects_but_old_ones_still_open(
     with SealedWriter(sink, data_key, "dek-old") as writer:
         writer.write(b"existing object")
     install_allowlist(DEFAULT_ALLOWLIST.withdraw("AES-256-GCM"))
-    with pytest.raises(AlgorithmNotAllowed):
-        SealedWriter(io.BytesIO(), data_key, "dek-new").write(b"x")
-    with pytest.raises(AlgorithmNotAllowed):
-        new_object_key(kek)
+    # AES-256-GCM itself is refused for new work...
+    with pytest.raises(AlgorithmWithdrawn):
+        SealedWriter(io.BytesIO(), data_key, "dek-new", suite=SealedSuite("AES-256-GCM"))
+    # ...so new objects go to the next listed AEAD, named in their headers and wraps.
+    new = new_object_key(kek)
+    assert WrappedKey.from_bytes(new.wrapped).algorithm == "CHACHA20-POLY1305"
+    fresh = io.BytesIO()
+    with SealedWriter(fresh, new.data_key, new.key_id) as writer:
+        writer.write(b"new object")
+    assert read_header(io.BytesIO(fresh.getvalue())).algorithm == "CHACHA20-POLY1305"
     # The emergency procedure must still read old objects to re-encrypt them.
     assert decrypt_all(io.BytesIO(sink.getvalue()), data_key) == b"existing object"
+
+
+def test_withdrawing_every_aead_stops_new_objects(kek: FileKekProvider) -> None:
+    install_allowlist(DEFAULT_ALLOWLIST.withdraw("AES-256-GCM", "CHACHA20-POLY1305"))
+    with pytest.raises(AlgorithmNotAllowed):
+        new_object_key(kek)
+    with pytest.raises(AlgorithmNotAllowed):
+        SealedWriter(io.BytesIO(), new_data_key(), "dek-new")

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_file
 
 from core.errors import ConfigurationError, DecryptionFailed, KeyUnavailable
 from keys.audit import AUDIT_MAC_FILE
@@ -19,6 +18,17 @@ from keys.kek_file import FileKekProvider, kek_file_name
 from keys.wrapped import WrappedKey
 
 KEY_ID = "dek-kat-0001"
+
+
+def write_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Create a file with an exact mode regardless of the umask. (Kept here, not imported
+    from conftest: with nested conftest.py files that module name is ambiguous.)"""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def mode(path: Path) -> int:
