@@ -6,7 +6,14 @@ import logging
 
 from flask import Flask
 
-from service.api import audit, classification, documents, meta, users
+from service.api import (
+    audit,
+    classification,
+    documents,
+    meta,
+    users,
+    verification,
+)
 from service.api.errors import register_error_handlers
 from service.runtime import EXTENSION_KEY, Runtime, build_runtime, close_db_session
 
@@ -16,7 +23,8 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = rt or build_runtime()
-    for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp):
+    for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp,
+                      verification.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.teardown_appcontext(close_db_session)
