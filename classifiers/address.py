@@ -8,19 +8,22 @@ name alone (埼玉県, さいたま市浦和区) names an area, so without a blo
 
 The span runs from the first named part to the end of the block (or of the municipality when
 there is no block: the words after a ward are as likely to be prose as a town name).
+
+No prefilter: the recognizer scans the whole text for its anchors with the stdlib engine (a
+literal-first pattern, skipped to in C), which is what a prefilter scan would cost, and
+matches its ``regex`` patterns only there; a view would only be scanned again.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from typing import ClassVar
 
 import regex
 
 from classifiers._presidio import RecognizerResult
-from classifiers.base import DASHES, Context, JaEntityRecognizer, Triggers
+from classifiers.base import DASHES, Context, JaEntityRecognizer
 from classifiers.gazetteer import alternation, gazetteer
+from classifiers.prefilter import literal_alternation
 
 _G = gazetteer()
 _PREF = alternation(_G.prefectures)
@@ -49,10 +52,8 @@ NAMED_ADDRESS = regex.compile(
 )
 # Anchors, found with the stdlib engine: a literal alternation compiles to a first-character
 # skip in C, where a \p{Han} class at the start of a pattern is tried at every character.
-_ANCHORS = re.compile("|".join(
-    re.escape(n) for n in sorted({*_G.prefectures, *_G.designated_cities, *_G.special_wards},
-                                 key=lambda n: (-len(n), n))
-))
+_ANCHORS = re.compile(literal_alternation({*_G.prefectures, *_G.designated_cities,
+                                            *_G.special_wards}))
 # A municipality not in the gazetteer: 〜市/町/村 + town + block, found from its 市/町/村.
 _MUNI_SUFFIX = re.compile("[市町村]")
 _AFTER_MUNI = regex.compile(rf"(?P<town>{_TOWN})??(?P<block>{_BLOCK})")
@@ -75,22 +76,28 @@ SCORE_MUNICIPALITY = 0.55  # any 〜市/町/村 + block
 SCORE_AREA = 0.4  # prefecture + municipality, no block: needs an address word
 
 
+# Groups are read all at once (``groups()``) and by number: the regex module takes about a
+# microsecond to look up each group name, more than the match itself costs here.
+_GROUP = NAMED_ADDRESS.groupindex
+
+
 def _span_and_score(m: regex.Match[str]) -> tuple[int, int, float] | None:
-    town = m.group("town") or ""
-    if _PROSE & set(town):
+    values = m.groups()
+    group = {name: values[number - 1] for name, number in _GROUP.items()}
+    if _PROSE & set(group["town"] or ""):
         return None
-    named = [g for g in ("city", "ward", "sward", "muni") if m.group(g)]
-    muni = m.group("muni")
+    named = [g for g in ("city", "ward", "sward", "muni") if group[g]]
+    muni = group["muni"]
     if muni and _not_municipality(muni):
         named.remove("muni")
-    if m.group("block"):
-        if m.group("pref") and named:
-            return m.start(), m.end("block"), SCORE_FULL
-        if not m.group("pref") and named:
-            return m.start(), m.end("block"), SCORE_KNOWN_CITY
+    if group["block"]:
+        if group["pref"] and named:
+            return m.start(), m.end(_GROUP["block"]), SCORE_FULL
+        if not group["pref"] and named:
+            return m.start(), m.end(_GROUP["block"]), SCORE_KNOWN_CITY
         return None  # 埼玉県3-1: a prefecture then a number is no address
-    if m.group("pref") and named:
-        return m.start(), max(m.end(g) for g in named), SCORE_AREA
+    if group["pref"] and named:
+        return m.start(), max(m.end(_GROUP[g]) for g in named), SCORE_AREA
     return None
 
 
@@ -112,10 +119,6 @@ class AddressRecognizer(JaEntityRecognizer):
     ENTITY = "JP_ADDRESS"
     CONTEXT = Context(("住所", "所在地", "住居", "居所", "本籍", "送付先", "届け先", "連絡先",
                        "address"), boost=0.4)
-    TRIGGERS: ClassVar[Triggers | None] = Triggers(
-        words=(*_G.prefectures, *_G.designated_cities, *_G.special_wards, "市", "町", "村"),
-        radius=80,
-    )
     REPORT_THRESHOLD = 0.5
 
     def __init__(self) -> None:
@@ -131,12 +134,13 @@ class AddressRecognizer(JaEntityRecognizer):
             found = _span_and_score(m) if m is not None else None
             if found is not None:
                 spans.append(found)
-        named_starts = [s for s, _, _ in spans]
-        for suffix in _MUNI_SUFFIX.finditer(text):
-            i = bisect_right(named_starts, suffix.start()) - 1
-            if i >= 0 and suffix.start() < spans[i][1]:
-                continue  # already part of a gazetteer-anchored address
-            found = _municipality(text, suffix.start())
-            if found is not None:
-                spans.append(found)
+        # 市/町/村 outside the gazetteer-anchored addresses (sorted and disjoint): only the
+        # gaps between them are searched.
+        gaps = zip([0, *(e for _, e, _ in spans)], [*(s for s, _, _ in spans), len(text)],
+                   strict=True)
+        for gap_start, gap_end in gaps:
+            for suffix in _MUNI_SUFFIX.finditer(text, gap_start, gap_end):
+                found = _municipality(text, suffix.start())
+                if found is not None:
+                    spans.append(found)
         return [self.result(self.ENTITY, s, e, score) for s, e, score in spans]

@@ -13,7 +13,7 @@ Nothing here logs or raises with a matched value in it: logs carry counts and na
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +56,10 @@ def _window_start(text: str, start: int, before: int) -> int:
     past the start of the line, unless the match opens its line (a label on the line above:
     "個人番号：\n1234..."): in "個人番号：…\n運転免許証番号：…" each number sees its own label."""
     line = text.rfind("\n", 0, start) + 1
+    if start - before >= line:
+        return start - before  # the usual case: the whole window is on the match's line
     if text[line:start].strip():
-        return max(start - before, line)
+        return line
     previous = text.rfind("\n", 0, max(0, line - 1)) + 1
     return max(start - before, previous)
 
@@ -69,10 +71,10 @@ def context_score(text: str, start: int, end: int, score: float, context: Contex
     if not context.words or context.boost <= 0:
         return score
     before = text[_window_start(text, start, context.before) : start]
-    window = before + "\x00" + text[end : end + context.after]
-    window = window.lower()
-    if any(word in window for word in context.words):
-        return round(min(1.0, score + context.boost), 6)
+    window = (before + "\x00" + text[end : end + context.after]).lower()
+    for word in context.words:
+        if word in window:
+            return round(min(1.0, score + context.boost), 6)
     return score
 
 
@@ -84,9 +86,14 @@ def recognizer_name(recognizer: EntityRecognizer) -> str:
     return str(getattr(recognizer, "name", type(recognizer).__name__))
 
 
-def _canonical(recognizer: EntityRecognizer, value: str) -> str:
+def _canonical_of(recognizer: EntityRecognizer) -> Callable[[str], object]:
+    """How ``recognizer`` spells a value before it is hashed (default: no white space)."""
     canonical = getattr(recognizer, "canonical", None)
-    return str(canonical(value)) if callable(canonical) else "".join(value.split())
+    return canonical if callable(canonical) else _without_space
+
+
+def _without_space(value: str) -> str:
+    return "".join(value.split())
 
 
 @dataclass
@@ -99,34 +106,52 @@ class Analysis:
 
     def findings(self, recognizer: EntityRecognizer, results: Iterable[RecognizerResult],
                  shown: View | None = None) -> list[Finding]:
-        """Findings from ``results`` (offsets in ``shown`` or, if None, the NFKC text)."""
+        """Findings from ``results`` (offsets in ``shown`` or, if None, the NFKC text).
+
+        Runs once per match (tens of thousands per document), so what does not depend on the
+        match is looked up once, before the loop."""
         traits = Traits.of(recognizer)
+        to_full = shown.to_full if shown is not None and shown.compacted else None
+        context = traits.context if traits.context.words and traits.context.boost > 0 else None
+        make = _FindingMaker(self.normalized, self.hasher if traits.personal else None,
+                             recognizer_name(recognizer), _canonical_of(recognizer), self.source)
         text = self.normalized.text
         out = []
         for result in results:
-            start, end = shown.to_full(result.start, result.end) if shown else (
-                result.start, result.end)
+            start, end = result.start, result.end
+            if to_full is not None:
+                start, end = to_full(start, end)
             if end <= start:
                 continue
-            score = context_score(text, start, end, float(result.score), traits.context)
-            if score < traits.min_score:
-                continue
-            out.append(self._finding(recognizer, result, start, end, score, traits))
+            score = float(result.score)
+            if context is not None:
+                score = context_score(text, start, end, score, context)
+            if score >= traits.min_score:
+                out.append(make(result, start, end, score))
         return out
 
-    def _finding(self, recognizer: EntityRecognizer, result: RecognizerResult, start: int,
-                 end: int, score: float, traits: Traits) -> Finding:
-        meta = result.recognition_metadata or {}
+
+@dataclass(frozen=True)
+class _FindingMaker:
+    """Turns one recognizer's results into findings: original offsets, the value hashed."""
+
+    normalized: NormalizedText
+    hasher: TextHasher | None  # None: not personal data, nothing to hash
+    recognizer: str
+    canonical: Callable[[str], object]
+    source: str
+
+    def __call__(self, result: RecognizerResult, start: int, end: int, score: float) -> Finding:
         o_start, o_end = self.normalized.original_span(start, end)
-        marking = meta.get(MARKING_KEY) if result.entity_type == CLASSIFICATION_MARKING else None
-        text_hash = None
-        if traits.personal and marking is None:
-            text_hash = self.hasher(_canonical(recognizer, self.normalized.text[start:end]))
-        return Finding(
-            result.entity_type, o_start, o_end, score, recognizer_name(recognizer),
-            marking=marking, marking_text=meta.get(MARKING_TEXT_KEY) if marking else None,
-            text_hash=text_hash, source=self.source,
-        )
+        marking = marking_text = text_hash = None
+        if result.entity_type == CLASSIFICATION_MARKING:
+            meta = result.recognition_metadata or {}
+            marking = meta.get(MARKING_KEY)
+            marking_text = meta.get(MARKING_TEXT_KEY) if marking else None
+        if self.hasher is not None and marking is None:
+            text_hash = self.hasher(str(self.canonical(self.normalized.text[start:end])))
+        return Finding(result.entity_type, o_start, o_end, score, self.recognizer, marking,
+                       marking_text, text_hash, self.source)
 
 
 def run_recognizers(analysis: Analysis, recognizers: Sequence[EntityRecognizer]) -> list[Finding]:
@@ -160,22 +185,9 @@ NUMERIC_TYPES = frozenset({
 })
 
 
-def _drop_numbers_inside_numbers(findings: list[Finding]) -> list[Finding]:
-    numeric = sorted((f for f in findings if f.entity_type in NUMERIC_TYPES),
-                     key=lambda f: (f.source, f.start, -f.end))
-    inside: set[int] = set()
-    reach: dict[str, int] = {}
-    for f in numeric:
-        if f.end <= reach.get(f.source, -1) and id(f) not in inside:
-            inside.add(id(f))
-        reach[f.source] = max(reach.get(f.source, -1), f.end)
-    # Equal spans are not "inside": the score rule below decides between them.
-    spans = {(f.source, f.start, f.end) for f in numeric if id(f) not in inside}
-    return [f for f in findings if id(f) not in inside or (f.source, f.start, f.end) in spans]
-
-
 def resolve(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per entity occurrence.
+    """One finding per entity occurrence, ordered: the text's first, then each metadata
+    value's, each by position.
 
     - Same entity type, one span inside another (context rule and NER both found a name):
       keep the outer one, with the higher score of the two.
@@ -184,24 +196,68 @@ def resolve(findings: Iterable[Finding]) -> list[Finding]:
     - A numeric identifier strictly inside a longer one is dropped.
     Markings are left alone (their recognizer already keeps one per occurrence and id).
     """
-    markings = [f for f in findings if f.entity_type == CLASSIFICATION_MARKING]
-    others = sorted((f for f in findings if f.entity_type != CLASSIFICATION_MARKING),
-                    key=lambda f: (f.source, f.entity_type, f.start, -f.end, -f.score))
+    by_source: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_source.setdefault(f.source, []).append(f)
+    out: list[Finding] = []
+    for source in sorted(by_source, key=lambda s: (s != "text", s)):
+        out.extend(_resolve_source(by_source[source]))
+    return out
+
+
+def _resolve_source(findings: list[Finding]) -> list[Finding]:
+    """``resolve`` for the findings of one source (offsets into one text)."""
+    markings: list[Finding] = []
+    by_type: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.entity_type == CLASSIFICATION_MARKING:
+            markings.append(f)
+        else:
+            by_type.setdefault(f.entity_type, []).append(f)
+    kept = [f for same_type in by_type.values() for f in _outermost(same_type)]
+    kept = _best_per_span(_drop_numbers_inside_numbers(kept))
+    kept.extend(markings)
+    # No two findings tie on this key: equal spans of one type were merged above.
+    kept.sort(key=lambda f: (f.start, f.end, f.marking or f.entity_type))
+    return kept
+
+
+def _outermost(findings: list[Finding]) -> list[Finding]:
+    """Findings of one type, without those inside the previous one kept (which takes the
+    higher score)."""
+    findings = sorted(findings, key=lambda f: (f.start, -f.end, -f.score))
     kept: list[Finding] = []
-    for f in others:
+    for f in findings:
         last = kept[-1] if kept else None
-        same = last is not None and (last.source, last.entity_type) == (f.source, f.entity_type)
-        if same and last is not None and f.end <= last.end:
-            if f.score > last.score:
-                kept[-1] = Finding(last.entity_type, last.start, last.end, f.score,
-                                   last.recognizer, text_hash=last.text_hash, source=last.source)
-            continue
-        kept.append(f)
-    kept = _drop_numbers_inside_numbers(kept)
-    best: dict[tuple[str, int, int], float] = {}
-    for f in kept:
-        key = (f.source, f.start, f.end)
-        best[key] = max(best.get(key, 0.0), f.score)
-    kept = [f for f in kept if f.score >= best[(f.source, f.start, f.end)]]
-    return sorted([*kept, *markings], key=lambda f: (f.source != "text", f.source, f.start,
-                                                     f.end, f.rule_key))
+        if last is None or f.end > last.end:
+            kept.append(f)
+        elif f.score > last.score:
+            kept[-1] = Finding(last.entity_type, last.start, last.end, f.score,
+                               last.recognizer, text_hash=last.text_hash, source=last.source)
+    return kept
+
+
+def _drop_numbers_inside_numbers(findings: list[Finding]) -> list[Finding]:
+    numeric = sorted((f for f in findings if f.entity_type in NUMERIC_TYPES),
+                     key=lambda f: (f.start, -f.end))
+    inside: set[int] = set()
+    reach = -1
+    for f in numeric:
+        if f.end <= reach:
+            inside.add(id(f))
+        reach = max(reach, f.end)
+    if not inside:
+        return findings
+    # Equal spans are not "inside": the score rule below decides between them.
+    spans = {(f.start, f.end) for f in numeric if id(f) not in inside}
+    return [f for f in findings if id(f) not in inside or (f.start, f.end) in spans]
+
+
+def _best_per_span(findings: list[Finding]) -> list[Finding]:
+    """Of the findings on one span, those with the highest score."""
+    best: dict[tuple[int, int], float] = {}
+    for f in findings:
+        span = (f.start, f.end)
+        if f.score > best.get(span, -1.0):
+            best[span] = f.score
+    return [f for f in findings if f.score >= best[(f.start, f.end)]]

@@ -101,19 +101,25 @@ class _Reasons:
 def _group(
     findings: Sequence[Finding], profile: Profile
 ) -> tuple[dict[str, tuple[FloorRule, list[int]]], set[str]]:
-    """Findings that count, grouped by rule (one rule lookup per kind, not per finding)."""
-    rules: dict[str, FloorRule | None] = {}
+    """Findings that count, grouped by rule (one rule lookup per kind, not per finding:
+    a document can hold tens of thousands of findings)."""
+    rules: dict[tuple[str | None, str], tuple[str, FloorRule | None]] = {}
     groups: dict[str, tuple[FloorRule, list[int]]] = {}
     unmapped: set[str] = set()
     for index, finding in enumerate(findings):
-        source = _rule_key(finding)
-        if source not in rules:
-            rules[source] = _lookup(source, profile)
-        rule = rules[source]
+        kind = (finding.marking, finding.entity_type)
+        known = rules.get(kind)
+        if known is None:
+            source = _rule_key(finding)
+            known = rules[kind] = (source, _lookup(source, profile))
+        source, rule = known
         if rule is None:
             unmapped.add(finding.rule_key)
         elif finding.score >= rule.min_score:
-            groups.setdefault(source, (rule, []))[1].append(index)
+            group = groups.get(source)
+            if group is None:
+                group = groups[source] = (rule, [])
+            group[1].append(index)
     return groups, unmapped
 
 

@@ -16,7 +16,7 @@ from classifiers.checkdigits import (
     is_valid_my_number,
     luhn_valid,
 )
-from classifiers.numbers import GROUP_SEP, digits, line_breaks, whole, whole_spaced
+from classifiers.numbers import GROUP_SEP, digits, line_breaks, opening, whole, whole_spaced
 
 
 def numeric(min_digits: int) -> Triggers:
@@ -52,8 +52,8 @@ class MyNumberRecognizer(_CheckedNumber):
     # is a short number beside a longer one, not a grouped My Number.
     _GROUPED = f"{digits(4)}{GROUP_SEP}{digits(4)}{GROUP_SEP}{digits(4)}"
     PATTERNS = (
-        Spec("my_number", whole(digits(12)), 0.6),
-        Spec("my_number_4_4_4", whole_spaced(_GROUPED), 0.6),
+        whole("my_number", digits(12), 0.6),
+        whole_spaced("my_number_4_4_4", _GROUPED, 0.6),
     )
     CONTEXT = Context(("マイナンバー", "個人番号", "my number", "mynumber", "individual number"))
     TRIGGERS = numeric(12)
@@ -62,16 +62,22 @@ class MyNumberRecognizer(_CheckedNumber):
         return is_valid_my_number(value)
 
 
+# Right after a T (or "T " / "T-") that follows no letter or digit: an invoice registration
+# number (fixed-width look-behinds for the stdlib engine, each testing the T first).
+_AFTER_T = r"(?:(?<=T)(?<![0-9A-Za-z]T)|(?<=T[ \-])(?<![0-9A-Za-z]T[ \-]))"
+
+
 class CorporateNumberRecognizer(_CheckedNumber):
     """法人番号: 13 digits, the FIRST a check digit; "T" + 法人番号 is the invoice registration
     number (適格請求書発行事業者登録番号), which names the corporation outright."""
 
     ENTITY = "JP_CORPORATE_NUMBER"
     PATTERNS = (
-        Spec("corporate_number", whole(digits(13)), 0.5),  # START refuses a T before it
-        # The span is the 13 digits (the corporate number itself), after the T.
-        Spec("invoice_registration", rf"(?<=(?<![0-9A-Za-z])T[ \-]?){digits(13)}(?![0-9])",
-             0.85),
+        whole("corporate_number", digits(13), 0.5),  # START refuses a T before it
+        # The span is the 13 digits (the corporate number itself), after the T. Stdlib re:
+        # fixed-width look-behinds, 13 digits each after at most one line break (linear).
+        Spec("invoice_registration", f"{opening(digits(13), _AFTER_T)}(?![0-9])", 0.85,
+             engine="re"),
     )
     CONTEXT = Context(("法人番号", "登録番号", "会社", "法人", "corporate number"))
     TRIGGERS = numeric(13)
@@ -106,10 +112,11 @@ class CreditCardRecognizer(_CheckedNumber):
     ENTITY = "CREDIT_CARD"
     _SEP = GROUP_SEP  # between every group, or (pattern "card") none at all
     PATTERNS = (
-        Spec("card", whole(r"[0-9]{13,19}"), 0.6),
-        Spec("card_4x4", whole_spaced(f"[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{3}})?"),
-             0.6),
-        Spec("card_4_6_5", whole_spaced(f"[0-9]{{4}}{_SEP}[0-9]{{6}}{_SEP}[0-9]{{4,5}}"), 0.6),
+        # Each opens with a single [0-9] (classifiers.numbers.opening): 13-19 digits, etc.
+        whole("card", "[0-9][0-9]{12,18}", 0.6),
+        whole_spaced("card_4x4",
+                     f"[0-9][0-9]{{3}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{3}})?", 0.6),
+        whole_spaced("card_4_6_5", f"[0-9][0-9]{{3}}{_SEP}[0-9]{{6}}{_SEP}[0-9]{{4,5}}", 0.6),
     )
     CONTEXT = Context(("カード", "クレジット", "card", "visa", "jcb", "有効期限", "決済"),
                       boost=0.35)
@@ -124,7 +131,7 @@ class DriverLicenseRecognizer(_CheckedNumber):
     count. Shape-alike of a My Number, so it needs 免許 nearby (REPORT_THRESHOLD)."""
 
     ENTITY = "JP_DRIVER_LICENSE"
-    PATTERNS = (Spec("driver_license", whole(digits(12)), 0.2),)
+    PATTERNS = (whole("driver_license", digits(12), 0.2),)
     CONTEXT = Context(("免許", "driver", "licence", "license"), boost=0.6)
     TRIGGERS = numeric(12)
     REPORT_THRESHOLD = 0.5
