@@ -24,3 +24,4 @@ STAGE_CLASSIFY: Final = "classify"
 STAGE_SANITISE: Final = "sanitise"
 STAGE_LABEL: Final = "label"
 STAGES: Final = (STAGE_DETECT, STAGE_CLASSIFY, STAGE_SANITISE, STAGE_LABEL)
+DOC_ERASED: Final = "erased"

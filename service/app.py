@@ -10,6 +10,7 @@ from service.api import (
     audit,
     classification,
     documents,
+    erasures,
     meta,
     users,
     verification,
@@ -23,7 +24,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = rt or build_runtime()
-    for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp,
+    for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp, erasures.bp,
                       verification.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -210,3 +210,25 @@ class ClassificationDecision(Base):
     decided_at: Mapped[datetime | None]
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Erasure(Base):
+    """A crypto-erase of one document (Saitama 第1 3(17)(18)): pending from the transaction that
+    destroys its wrapped DEKs until its signed record (NIST SP 800-88 certificate fields) is
+    written. ``record`` holds the exact signed bytes; ``details`` what a resumed erase needs
+    (object ids, key ids, digests of the wrapped DEKs: never the wrapped bytes themselves)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(20))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record: Mapped[bytes | None] = mapped_column(LargeBinary)
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    audit_seq: Mapped[int | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]

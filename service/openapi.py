@@ -33,6 +33,14 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/verification-keys"): {
         "summary": "Certificates that verify sekisho's signatures (detached CMS .sig, PAdES in "
                    "PDFs, erasure records), newest first; no token needed."},
+    ("POST", "/v1/documents/{document_id}/erase"): {
+        "summary": "Crypto-erase a document (暗号化消去, Saitama 第1 3(17)(18)): destroy its "
+                   "wrapped keys, verify the key id no longer resolves, decryption fails and "
+                   "the key bytes are gone from the key store, delete the ciphertext, and "
+                   "return the signed erasure record (NIST SP 800-88 fields). Repeating it "
+                   "returns the same record."},
+    ("GET", "/v1/erasures/{erasure_id}"): {
+        "summary": "A signed erasure record with its signature and certificate."},
     ("GET", "/v1/documents"): {"summary": "List documents (your own; reviewers see all)."},
     ("POST", "/v1/documents"): {
         "summary": "Upload a document: multipart field `file`, or a raw body with the name in "

@@ -36,4 +36,4 @@ def test_migrations_are_idempotent(rt: Any) -> None:
 
     upgrade_to_head(rt.engine)
     with rt.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
