@@ -31,9 +31,8 @@ from collections import Counter
 from collections.abc import Iterator
 from email.headerregistry import Address
 from email.message import Message
-from email.policy import default as _POLICY
 
-from handlers.extract.mail import _decode_raw_jis, _decode_words
+from handlers.extract.mail import header_values
 from handlers.text import strip_invisible
 
 #: Header fields written to the cleaned message, in output order.
@@ -101,22 +100,6 @@ def dropped_headers(message: Message) -> tuple[Counter[str], list[str]]:
         if (extra := names.count(single.lower()) - 1) > 0:
             kinds["duplicate_header"] += extra
     return kinds, sorted(metadata)
-
-
-def header_values(message: Message, name: str) -> list[str]:
-    """Every decoded value of a header field. Unfolded before decoding: encoded words split
-    over folded lines are one word again (decoding the folded raw value would keep the line
-    break inside the text)."""
-    values = []
-    for raw_name, raw_value in message.raw_items():
-        if raw_name.lower() != name.lower():
-            continue
-        try:
-            value = str(_POLICY.header_fetch_parse(raw_name, raw_value))
-        except Exception:  # malformed address lists have crashed the header classes
-            value = _decode_words("".join(raw_value.splitlines()))
-        values.append(_decode_raw_jis(value))
-    return values
 
 
 def kept_headers(message: Message) -> tuple[list[tuple[str, object]], int]:
