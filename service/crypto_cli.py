@@ -9,8 +9,8 @@ signature that does not verify is exit 1, like ``sekisho audit verify``.
   the package plus ``OUT.sig`` (detached CMS signature by the service key, unless
   ``--no-sign``); the JSON holds a generated ``password`` when one was made (issue 5, item 4).
   ``--format zip`` is refused with ``algorithm_not_allowed`` and the reason.
-- ``open SEALED -o OUT (--password-file F | --key KEY.pem)``: recipients' side; nothing is
-  written unless the whole file authenticates.
+- ``open SEALED -o OUT (--password-file F | --key KEY.pem)``: recipients' side, for sealed
+  and CMS exports; nothing is written unless the whole file authenticates.
 - ``verify FILE [SIG] [--cert CERT ...]``: a detached signature, or a PDF's embedded one.
 """
 
@@ -86,15 +86,16 @@ def cmd_seal(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from keys.export import load_private_key, open_file, read_password_file
+    from keys.export import load_private_key, open_export, read_password_file
 
     if not (args.key or args.password_file):
         raise InvalidRequest("give --password-file or --key to open a sealed file")
     key = load_private_key(Path(args.key)) if args.key else None
     password = read_password_file(Path(args.password_file)) if args.password_file else None
-    written = open_file(Path(args.sealed), Path(args.output), private_key=key, password=password)
-    out = {"output": args.output, "bytes": written}
-    _emit(args, out, lambda: f"opened {args.sealed} -> {args.output} ({written} bytes)")
+    opened, written = open_export(Path(args.sealed), Path(args.output), private_key=key,
+                                  password=password)
+    out = {"output": args.output, "format": opened, "bytes": written}
+    _emit(args, out, lambda: f"opened {args.sealed} ({opened}) -> {args.output} ({written} bytes)")
     return 0
 
 

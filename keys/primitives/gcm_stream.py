@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import NoReturn
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from core.errors import DecryptionFailed
 from keys.allowlist import require_allowed
 
 ALGORITHM = "AES-256-GCM"
@@ -41,6 +43,41 @@ class Aes256GcmStreamEncryptor:
 
     def __repr__(self) -> str:
         return f"Aes256GcmStreamEncryptor({ALGORITHM})"
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError("cipher objects hold key material and cannot be pickled")
+
+
+class Aes256GcmStreamDecryptor:
+    """The opening side: :meth:`update` returns UNAUTHENTICATED plaintext, so the caller
+    writes it somewhere private and discards it unless :meth:`finalize` accepts the tag."""
+
+    __slots__ = ("_decryptor", "_finished")
+
+    def __init__(self, key: bytes, nonce: bytes) -> None:
+        if len(nonce) != 12:
+            raise DecryptionFailed()  # another nonce length is not on the list: opaque
+        require_allowed(ALGORITHM, key_bits=len(key) * 8, nonce_len=len(nonce), new_work=False)
+        self._decryptor = Cipher(algorithms.AES(key), modes.GCM(nonce)).decryptor()
+        self._finished = False
+
+    def update(self, ciphertext: bytes) -> bytes:
+        return self._decryptor.update(ciphertext)
+
+    def finalize(self, tag: bytes) -> None:
+        """Raise DecryptionFailed unless ``tag`` authenticates everything fed so far."""
+        if self._finished:
+            raise ValueError("the stream is already finalised")
+        self._finished = True
+        if len(tag) != TAG_BYTES:
+            raise DecryptionFailed()
+        try:
+            self._decryptor.finalize_with_tag(tag)
+        except InvalidTag:
+            raise DecryptionFailed() from None
+
+    def __repr__(self) -> str:
+        return f"Aes256GcmStreamDecryptor({ALGORITHM})"
 
     def __reduce_ex__(self, protocol: object) -> NoReturn:
         raise TypeError("cipher objects hold key material and cannot be pickled")
