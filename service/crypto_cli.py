@@ -11,7 +11,8 @@ signature that does not verify is exit 1, like ``sekisho audit verify``.
   ``--format zip`` is refused with ``algorithm_not_allowed`` and the reason.
 - ``open SEALED -o OUT (--password-file F | --key KEY.pem)``: recipients' side, for sealed
   and CMS exports; nothing is written unless the whole file authenticates.
-- ``verify FILE [SIG] [--cert CERT ...]``: a detached signature, or a PDF's embedded one.
+- ``verify FILE [SIG] [--cert CERT ...]``: a detached signature, a PDF's embedded one, or a
+  signed erasure record saved from GET /v1/erasures/{id} (service.record_check).
 """
 
 from __future__ import annotations
@@ -124,11 +125,15 @@ def _trusted_certificates(paths: list[str] | None) -> list[bytes | str]:
 def _verify(args: argparse.Namespace) -> list[dict[str, Any]]:
     from keys.export import read_password_file
     from keys.sign import verify_detached_file, verify_pdf
+    from service.record_check import load_signed_record, verify_signed_record
 
     certs = _trusted_certificates(args.cert)
     if args.signature:
         signature = _read_limited(Path(args.signature), MAX_SIGNATURE_FILE_BYTES, "signature")
         return [verify_detached_file(Path(args.file), signature, certs).to_dict()]
+    record = load_signed_record(Path(args.file))
+    if record is not None:  # an erasure record as GET /v1/erasures/{id} returns it
+        return [verify_signed_record(record, certs)]
     password = read_password_file(Path(args.password_file)) if args.password_file else None
     pdf = Path(args.file).read_bytes()
     return [v.to_dict() for v in verify_pdf(pdf, certs, password=password)]
@@ -146,7 +151,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     out = {"valid": True, "file": args.file, "signatures": signatures}
     _emit(args, out, lambda: "\n".join(
-        f"{args.file}: signature OK by {s['signer']} ({s['algorithm']}, "
+        f"{args.file}: {s.get('kind', 'signature')} OK by {s['signer']} ({s['algorithm']}, "
         f"signed {s['signing_time']}, certificate sha256 {s['certificate_sha256']})"
         for s in signatures))
     return 0
@@ -178,9 +183,11 @@ def register_open(sub: Subparsers) -> None:
 
 
 def register_verify(sub: Subparsers) -> None:
-    p = sub.add_parser("verify", help="check a detached signature, or a PDF's embedded one")
+    p = sub.add_parser("verify", help="check a detached signature, a PDF's embedded one, "
+                            "or a signed erasure record (JSON)")
     p.add_argument("file")
-    p.add_argument("signature", nargs="?", help="detached signature (DER); omit for a PDF")
+    p.add_argument("signature", nargs="?",
+                   help="detached signature (DER); omit for a PDF or an erasure record")
     p.add_argument("--cert", action="append",
                    help="trusted signer certificate (repeatable; default: this service's)")
     p.add_argument("--password-file", help="password of an encrypted PDF")

@@ -469,3 +469,63 @@ def test_concurrent_erases_of_one_document_make_one_record(
             AuditEvent.object_id == doc_id)).scalars().all()
         assert verify_chain(session, rt.audit_mac).ok
     assert actions.count("document.erased") == 1 and actions.count("document.keys_destroyed") == 1
+
+
+def test_sekisho_verify_checks_a_saved_erasure_record(
+        client: Any, rt: Runtime, officer: dict[str, str], stored: Callable[..., str],
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 5, item 6: `sekisho verify` checks the record's signature, against the
+    certificate the verifier trusts, and refuses an edited copy."""
+    import json
+
+    from service.cli import main
+
+    body = erase(client, officer, stored(original=MARKER)).get_json()
+    cert = tmp_path / "service.pem"  # as an auditor saves it from /v1/verification-keys
+    cert.write_text(body["certificate_pem"])
+
+    def verify(document: dict[str, Any], *certs: Path) -> tuple[int, dict[str, Any]]:
+        path = tmp_path / "erasure.json"
+        path.write_text(json.dumps(document, ensure_ascii=False))
+        argv = ["verify", str(path), "--json"]
+        for c in certs:
+            argv += ["--cert", str(c)]
+        code = main(argv)
+        return code, json.loads(capsys.readouterr().out)
+
+    code, out = verify(body, cert)
+    assert code == 0 and out["valid"] is True, out
+    (checked,) = out["signatures"]
+    assert checked["erasure_id"] == body["id"] and checked["method"] == "cryptographic erase"
+
+    edited = {**body, "record": {**body["record"], "operator": "someone else"}}
+    assert verify(edited, cert)[0] == 1
+    forged = dict(body)
+    forged["record_base64"] = base64.b64encode(
+        base64.b64decode(body["record_base64"]).replace(b'"passed":true', b'"passed":false', 1)
+    ).decode()
+    forged.pop("record")
+    code, out = verify(forged, cert)
+    assert code == 1 and out["error"] == "signature_invalid"
+    # The certificate inside the JSON is the claim, not the trust anchor.
+    stranger = tmp_path / "stranger.pem"
+    stranger.write_text(_other_certificate_pem())
+    assert verify(body, stranger)[0] == 1
+
+
+def _other_certificate_pem() -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the service")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
