@@ -32,6 +32,7 @@ def check_document(doc: ProfileDocument, expected_id: str) -> list[Problem]:
                                frozenset({"unreadable_floor"})))
     problems.extend(_aggregates(doc))
     problems.extend(_default_under_ceiling(doc))
+    problems.extend(_export_rules(doc))
     return problems
 
 
@@ -56,6 +57,11 @@ def _used_restrictions(doc: ProfileDocument) -> Iterator[tuple[str, str]]:
         yield f"unreadable_floor.restrictions[{i}]", r
     for i, r in enumerate(doc.ceiling.refused_restrictions):
         yield f"ceiling.refused_restrictions[{i}]", r
+    for code in doc.handling.enforcement:
+        yield f"handling.enforcement.{code}", code
+    for n, export_rule in enumerate(doc.handling.export_rules):
+        for i, r in enumerate(export_rule.when.restrictions):
+            yield f"handling.export_rules[{n}].when.restrictions[{i}]", r
 
 
 def _restriction_refs(doc: ProfileDocument) -> Iterator[Problem]:
@@ -118,3 +124,15 @@ def _default_under_ceiling(doc: ProfileDocument) -> Iterator[Problem]:
                 f"default_label.{axis.value}",
                 f"{default.code} is above the ceiling {ceiling.code}",
             )
+
+
+def _export_rules(doc: ProfileDocument) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for n, rule in enumerate(doc.handling.export_rules):
+        if rule.id in seen:
+            yield f"handling.export_rules[{n}].id", f"duplicate rule id {rule.id!r}"
+        seen.add(rule.id)
+        for i, code in enumerate(rule.when.aggregates):
+            if code not in doc.aggregates:
+                yield (f"handling.export_rules[{n}].when.aggregates[{i}]",
+                       f"unknown aggregate {code!r}")

@@ -150,6 +150,76 @@ class SanitiseSpec(_Strict):
     inbound: DirectionSpec = Field(default_factory=_default_inbound)
 
 
+# --- handling control (issue 6) ----------------------------------------------------------
+
+# What a restriction code ENFORCES (its name is the profile's; HR-02 keeps the vocabulary
+# open, so the enforcement is declared per code rather than inferred from the name).
+Enforcement = Literal[
+    "no_export",              # 持ち出し禁止 (HR-04): every export denied
+    "single_provision",       # 複製禁止 (HR-03): no derivative; one provision; downloads counted
+    "named_recipients_only",  # 配布禁止 (HR-05): only recipients named on the document
+    "read_once",              # 読後廃棄 (HR-06): crypto-erase the export after the first open
+    "restricted_viewers",     # 閲覧制限 / 所属長限り (HR-07): only listed users or roles
+    "permission",             # an approval before any copy / send / provision (HR-22, HR-19)
+    "no_internet",            # internet-separated only (特定個人情報, fire union 4; CLS-19)
+    "encrypt",                # encrypted whenever it leaves (HR-12, HR-20)
+    "sign",                   # signed whenever it leaves (HR-17 電子署名付与)
+    "witnessed_disposal",     # disposal under a witness (Ishikawa 立会い, DSP-12)
+]
+ExportMethod = Literal["email", "media", "download", "contractor"]
+Destination = Literal["internal", "owner", "external"]
+Outcome = Literal["allow", "encrypt", "approval", "deny"]
+
+
+class RuleCondition(_Strict):
+    """Every field given must hold (AND); lists are alternatives (OR)."""
+
+    confidentiality: CCode | None = None  # at least this level
+    integrity: ICode | None = None
+    restrictions: list[Code] = Field(default_factory=list)  # any of these on the bundle
+    aggregates: list[Code] = Field(default_factory=list)  # any of these (e.g. yo_kimitsu)
+    methods: list[ExportMethod] = Field(default_factory=list)
+    destinations: list[Destination] = Field(default_factory=list)
+
+
+class ExportRule(_Strict):
+    id: Code
+    when: RuleCondition
+    outcome: Outcome
+    ref: NonEmpty
+    message: NonEmpty  # Japanese, the policy's own words where it has them
+    message_en: str | None = None
+    approver: str | None = None  # who grants it, in the policy's words (所属情報セキュリティ責任者)
+
+
+class DisposalSpec(_Strict):
+    approval: bool = True
+    witness: bool = False
+    ref: NonEmpty = "DSP-09"
+
+
+class HandlingSpec(_Strict):
+    """Issue 6: how labels decide what may happen to a document (exports, approvals,
+    disposal). Evaluated by core.handling."""
+
+    # Mail domains inside the organisation, and of the information's owner (for contractor
+    # profiles: the police / the union); a deployment adds its own in SEKISHO_PROFILE_DIR.
+    internal_domains: list[NonEmpty] = Field(default_factory=list)
+    owner_domains: list[NonEmpty] = Field(default_factory=list)
+    # What the profile's `organisation` is to the user of this deployment: the organisation
+    # itself (Saitama, Chiba) or the information's owner (contractor profiles).
+    organisation_is: Literal["internal", "owner"] = "internal"
+    enforcement: dict[Code, list[Enforcement]] = Field(default_factory=dict)
+    # Roles (besides the document's owner) that may view or export a restricted_viewers
+    # document; a document may also list users.
+    restricted_viewer_roles: list[NonEmpty] = Field(default_factory=lambda: ["approver"])
+    export_rules: list[ExportRule] = Field(default_factory=list)
+    approval_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
+    exception_max_days: int = Field(default=365, ge=1, le=3650)  # Saitama 第2 3(2): one year
+    read_once_max_hours: int = Field(default=168, ge=1, le=24 * 365)  # 読後廃棄 deadline
+    disposal: DisposalSpec = Field(default_factory=DisposalSpec)
+
+
 class ProfileDocument(_Strict):
     id: ProfileId
     title: NonEmpty
@@ -167,3 +237,4 @@ class ProfileDocument(_Strict):
     # an image without OCR): never silently the lowest label (issue 3 "What bad input gets").
     unreadable_floor: FloorRule = Field(default_factory=_default_unreadable_floor)
     sanitise: SanitiseSpec = Field(default_factory=SanitiseSpec)
+    handling: HandlingSpec = Field(default_factory=HandlingSpec)
