@@ -62,7 +62,8 @@ def start_rotation(kek: KekProvider) -> int:
     return kek.create_version()
 
 
-def _is_current(wrapped: WrappedKey, target: int) -> bool:
+def is_current(wrapped: WrappedKey, target: int) -> bool:
+    """Whether a wrapped DEK needs no re-wrap for a rotation to ``target``."""
     # A DEK wrapped under the target by a withdrawn AEAD (危殆化) is re-wrapped as well: the
     # rotation then doubles as the migration of the wraps.
     return wrapped.kek_version >= target and wrapped.algorithm not in active_allowlist().withdrawn()
@@ -79,7 +80,7 @@ def rewrap(
     target = kek.current_version() if target is None else target
     for key_id, blob in rows:
         wrapped = WrappedKey.from_bytes(blob)
-        if _is_current(wrapped, target):
+        if is_current(wrapped, target):
             yield RewrapResult(key_id, blob, False, wrapped.kek_version)
             continue
         data_key = kek.unwrap(wrapped, key_id)

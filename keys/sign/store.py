@@ -26,6 +26,7 @@ from pathlib import Path
 
 from core.errors import ConfigurationError, KeyUnavailable
 from keys.capabilities import EXPORT_RAW_KEY
+from keys.epochs import is_current
 from keys.handles import new_data_key
 from keys.kek import KekProvider
 from keys.keyfiles import check_private_dir, ensure_private_dir
@@ -185,7 +186,8 @@ def rewrap_signers(kek_dir: Path, provider: KekProvider) -> int:
     for version in _versions(kek_dir):
         directory, key_id = kek_dir / SIGNING_DIR / f"v{version}", signer_key_id(version)
         wrapped = WrappedKey.from_bytes(_read_protected(directory / WRAPPED_FILE))
-        if wrapped.kek_version == provider.current_version():
+        # Same test as the object DEKs: a wrap by a withdrawn AEAD (危殆化) is renewed too.
+        if is_current(wrapped, provider.current_version()):
             continue
         data_key = provider.unwrap(wrapped, key_id)
         try:

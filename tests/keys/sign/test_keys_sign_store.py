@@ -113,6 +113,23 @@ def test_rewrap_survives_kek_rotation(kek_dir: Path, kek: FileKekProvider) -> No
     assert load_signer(kek_dir, kek).certificate.sha256 == signer.certificate.sha256
 
 
+def test_rewrap_moves_the_signing_key_off_a_withdrawn_aead(kek_dir: Path,
+                                                           kek: FileKekProvider) -> None:
+    """危殆化 (Saitama 第6 1(5)ア(オ)): like the object DEKs, a signing key wrapped by a
+    withdrawn AEAD under the current KEK version is re-wrapped by the preferred one."""
+    from keys.allowlist import DEFAULT_ALLOWLIST, install_allowlist
+
+    signer = load_or_create_signer(kek_dir, kek)
+    install_allowlist(DEFAULT_ALLOWLIST.withdraw("AES-256-GCM"))
+    try:
+        assert rewrap_signers(kek_dir, kek) == 1
+        blob = WrappedKey.from_bytes((kek_dir / SIGNING_DIR / "v1" / WRAPPED_FILE).read_bytes())
+        assert blob.algorithm == "CHACHA20-POLY1305"
+        assert load_signer(kek_dir, kek).certificate.sha256 == signer.certificate.sha256
+    finally:
+        install_allowlist(DEFAULT_ALLOWLIST)
+
+
 def test_concurrent_creation_ends_with_one_signer(kek_dir: Path, kek: FileKekProvider) -> None:
     results: list[str] = []
 
