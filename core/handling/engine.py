@@ -40,6 +40,20 @@ def viewer_may_access(profile: Profile, doc: DocumentFacts, user_id: int, name: 
     return user_id == doc.owner_id or name in doc.viewers or bool(allowed_roles & set(roles))
 
 
+def bundle_label(labels: Iterable[Label]) -> Label:
+    """Highest level per axis, restrictions united (LBL-07, Chiba 6.2(5)ウ): Label.combine
+    in one step, since a bundle of many documents would otherwise build (and validate) one
+    intermediate label per document."""
+    items = list(labels)
+    first = items[0]
+    for other in items[1:]:
+        if other.profile != first.profile:
+            return reduce(Label.combine, items)  # raises the cross-profile error
+    return Label(max(x.confidentiality for x in items), max(x.integrity for x in items),
+                 max(x.availability for x in items),
+                 frozenset().union(*(x.restrictions for x in items)), first.profile)
+
+
 def _restriction_ref(profile: Profile, codes: Iterable[str]) -> str:
     specs = profile.document.restrictions
     return "; ".join(f"{specs[c].name} ({specs[c].ref})" for c in sorted(codes) if c in specs)
@@ -146,7 +160,7 @@ def _conflicts(profile: Profile, ctx: ExportContext, reasons: list[Reason]) -> t
 
 def decide_export(profile: Profile, ctx: ExportContext,
                   extra_internal_domains: Iterable[str] = ()) -> ExportDecision:
-    label = reduce(Label.combine, (d.label for d in ctx.documents))
+    label = bundle_label(d.label for d in ctx.documents)
     destination = destination_of(profile.document.handling, ctx.recipient,
                                  profile.document.organisation, extra_internal_domains)
     reasons = list(_ceiling(profile, label))
