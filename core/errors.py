@@ -61,6 +61,14 @@ class NotFound(SekishoError):
     default_message = "no such object"
 
 
+class HandlingRestricted(Forbidden):
+    """A handling restriction (取扱制限) forbids the act, e.g. a copy of a 複製禁止 document
+    (Saitama 第1 2(2)イ(ア)); the message names the restriction."""
+
+    code = "handling_restricted"
+    default_message = "a handling restriction of the document forbids this"
+
+
 class Conflict(SekishoError):
     code = "conflict"
     http_status = 409
@@ -198,3 +206,23 @@ class LabelAboveCeiling(SekishoError):
     code = "label_above_ceiling"
     http_status = 422
     default_message = "the label is above what this deployment may handle"
+
+
+class ExportErased(SekishoError):
+    """読後廃棄 (Saitama 第1 2(2)イ(エ)): the export's package was crypto-erased after its first
+    download or its deadline; the response names the erasure record."""
+
+    code = "export_erased"
+    http_status = 410
+    default_message = "the export's package was crypto-erased"
+
+    def __init__(self, message: str | None = None, *, erasure_id: str | None = None) -> None:
+        super().__init__(message)
+        self.erasure_id = erasure_id
+
+
+class DeliveryMismatch(Conflict):
+    """Ishikawa 第12(4): what the recipient received is not what was sent."""
+
+    code = "delivery_mismatch"
+    default_message = "the size or hash confirmed by the recipient differs from what was sent"

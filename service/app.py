@@ -11,6 +11,7 @@ from service.api import (
     classification,
     documents,
     erasures,
+    handling,
     meta,
     users,
     verification,
@@ -25,7 +26,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = rt or build_runtime()
     for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp, erasures.bp,
-                      verification.bp):
+                      verification.bp, handling.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.teardown_appcontext(close_db_session)

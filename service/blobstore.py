@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -77,8 +77,13 @@ class BlobStore:
     def __init__(self, root: Path, kek: KekProvider) -> None:
         self.root = root
         self.kek = kek
+        # Called before each new object's DEK is made: the runtime reloads the withdrawn
+        # algorithms there (危殆化, Saitama 第6 1(5)ア(オ)).
+        self.before_new_object: Callable[[], None] | None = None
 
     def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        if self.before_new_object is not None:
+            self.before_new_object()
         return BlobWriter(self, max_bytes)
 
     def put_bytes(self, data: bytes) -> StoredBlob:

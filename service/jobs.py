@@ -89,9 +89,11 @@ def _snapshot(rt: Runtime, job_id: str, stage: str) -> tuple[DocSnapshot, list[s
         job.updated_at = utcnow()
         if doc.state != DOC_PROCESSING:
             doc.state = DOC_PROCESSING
+        parent = session.get(Document, doc.parent_id) if doc.parent_id else None
         snap = DocSnapshot(doc.id, doc.filename, doc.detected_type, doc.profile,
                            dict(doc.report or {}), doc.label, doc.label_source,
-                           doc.direction or "outbound", doc.sanitised_type)
+                           doc.direction or "outbound", doc.sanitised_type,
+                           parent.label or parent.floor if parent else None)
         return snap, list(job.stages_done or [])
 
 
@@ -162,6 +164,7 @@ def fail(rt: Runtime, job_id: str, code: str, message: str, *,
 
 def run_job(rt: Runtime, job_id: str, worker: str | None = None) -> str:
     """Run (or resume) a job; returns its final state, or 'skipped' if another holds it."""
+    rt.refresh_withdrawals()  # 危殆化: a withdrawal made since the worker started applies
     if not claim(rt, job_id, worker or worker_name()):
         return "skipped"
     for _ in range(MAX_LABEL_PASSES):

@@ -86,6 +86,17 @@ class Document(Base):
     direction: Mapped[str] = mapped_column(String(10), default="outbound",
                                            server_default="outbound")
     sanitised_type: Mapped[str | None] = mapped_column(String(255))
+    # Issue 6. "upload" (submitted), "derived" (a copy; inherits its parent's label, Saitama
+    # 第3 2(5)) or "export_package" (an encrypted export: erased like any document, 読後廃棄).
+    kind: Mapped[str] = mapped_column(String(20), default="upload", server_default="upload")
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # 配布禁止: the recipients (e-mail addresses or names) the document may go to (HR-05).
+    named_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # 閲覧制限 / 所属長限り: users besides the owner who may view or export it (HR-07).
+    viewers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    provisions: Mapped[int] = mapped_column(default=0, server_default="0")  # 複製禁止 counter
+    contract: Mapped[str | None] = mapped_column(String(100), index=True)  # return at contract end
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default="0")
     state: Mapped[str] = mapped_column(String(20))
     label: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The floor the profile's rules set from the findings; the label is never below it
@@ -186,6 +197,11 @@ class Approval(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+    # Issue 6: requests expire; an approver who is also the requester is escalated
+    # (Saitama 第2 1(6)イ) and the request says so; exceptions carry their validity.
+    expires_at: Mapped[datetime | None]
+    escalated: Mapped[bool] = mapped_column(default=False, server_default="0")
+    valid_until: Mapped[datetime | None]
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
@@ -232,3 +248,96 @@ class Erasure(Base):
     audit_seq: Mapped[int | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class WithdrawnAlgorithm(Base):
+    """An algorithm withdrawn for new work (危殆化, Saitama 第6 1(5)ア(オ)): every process
+    loads these rows into its allow-list (service.runtime), old objects stay readable."""
+
+    __tablename__ = "withdrawn_algorithms"
+
+    algorithm: Mapped[str] = mapped_column(String(40), primary_key=True)
+    withdrawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Export(Base):
+    """One request to let documents leave (issue 6): the decision, then the package."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    profile: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[dict[str, Any]] = mapped_column(JSON)  # name, organisation, email, cert
+    requested_format: Mapped[str | None] = mapped_column(String(20))
+    format: Mapped[str | None] = mapped_column(String(20))  # the package's, once made
+    document_ids: Mapped[list[str]] = mapped_column(JSON)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)  # core.handling ExportDecision
+    approval_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    package_document_id: Mapped[str | None] = mapped_column(String(36))
+    package_name: Mapped[str | None] = mapped_column(String(255))
+    package_size: Mapped[int | None]
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # detached CMS, integrity 2
+    downloads: Mapped[int] = mapped_column(default=0, server_default="0")
+    max_downloads: Mapped[int | None]
+    read_once: Mapped[bool] = mapped_column(default=False, server_default="0")
+    expires_at: Mapped[datetime | None]
+    erasure_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    requested_by: Mapped[User] = relationship()
+
+
+class ExchangeRecord(Base):
+    """Ishikawa 第12(6): partner, date and time, method, content, approver and outcome of
+    every exchange (exports and mail-gateway decisions); 第12(4) delivery confirmation."""
+
+    __tablename__ = "exchange_records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # "export" | "mail_outbound" | "mail_inbound"
+    export_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    profile: Mapped[str] = mapped_column(String(100))
+    partner: Mapped[dict[str, Any]] = mapped_column(JSON)
+    partner_key: Mapped[str | None] = mapped_column(String(255), index=True)  # for search
+    method: Mapped[str] = mapped_column(String(20))
+    content: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # names, sha256, sizes, labels
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(30), index=True)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # confirmation result
+    staging_purged_at: Mapped[datetime | None]
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Disposal(Base):
+    """A disposal request by records staff (issue 6, item 5): approval by another person,
+    a witness where the profile demands it, then crypto-erase of every document in scope."""
+
+    __tablename__ = "disposals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    profile: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)  # document_ids, contract or profile
+    document_ids: Mapped[list[str]] = mapped_column(JSON)  # resolved when requested
+    reason: Mapped[str] = mapped_column(String(40))  # 読後廃棄 | 職務上不要 | 契約終了
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    approval_id: Mapped[str | None] = mapped_column(String(36))
+    witness_required: Mapped[bool] = mapped_column(default=False)
+    witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    witnessed_at: Mapped[datetime | None]
+    total: Mapped[int] = mapped_column(default=0)
+    erased: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

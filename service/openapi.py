@@ -64,6 +64,22 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/documents/{document_id}/retry"): {
         "summary": "Re-run processing of a failed document from its last completed stage.",
         "status": 202},
+    ("PUT", "/v1/documents/{document_id}/handling"): {
+        "summary": "Set a document's handling: named recipients (配布禁止, HR-05), viewers "
+                   "(閲覧制限 / 所属長限り, HR-07) and contract (owner); legal hold (records "
+                   "staff).",
+        "body": {"type": "object", "properties": {
+            "named_recipients": {"type": "array", "items": {"type": "string"}},
+            "viewers": {"type": "array", "items": {"type": "string"}},
+            "contract": {"type": ["string", "null"]},
+            "legal_hold": {"type": "boolean"}}}},
+    ("GET", "/v1/documents/{document_id}/handling"): {
+        "summary": "A document's handling settings, provisions counted and its source."},
+    ("POST", "/v1/documents/{document_id}/derivatives"): {
+        "summary": "Store a copy or an edit of a document (body as for uploads). It inherits "
+                   "the source's confidentiality and restrictions (Saitama 第3 2(5)); refused "
+                   "with 403 handling_restricted for a 複製禁止 source.",
+        "status": 202},
     ("POST", "/v1/documents/{document_id}/classification"): {
         "summary": "Propose the document's label with a reason. It stands when it covers the "
                    "floor set by the content; below the floor (or a level the profile always "

@@ -49,6 +49,8 @@ class DocSnapshot:
     label_source: str | None = None
     direction: str = "outbound"
     sanitised_type: str | None = None
+    # The label of the document this one was derived from (a copy or an edit), if any.
+    source_label: dict[str, Any] | None = None
 
 
 @dataclass
@@ -95,8 +97,20 @@ class ContentReading:
     findings: list[dict[str, Any]]
 
 
+def inherited_label(profile: Profile, source: dict[str, Any] | None) -> Label | None:
+    """What a derived document inherits from its source: the confidentiality and the
+    handling restrictions (Saitama 第3 2(5), LBL-05 names only those; Chiba 6.2(1)イ)."""
+    if source is None:
+        return None
+    label = Label.from_dict(source)
+    lowest = Label.lowest(profile.id)
+    return profile.with_implied(Label(label.confidentiality, lowest.integrity,
+                                      lowest.availability, label.restrictions, profile.id))
+
+
 def read_and_classify(
-    data: bytes, mime: str, profile: Profile, *, ner: bool | None = None
+    data: bytes, mime: str, profile: Profile, *, ner: bool | None = None,
+    inherited: Label | None = None,
 ) -> ContentReading:
     """Extract text and metadata, classify both, and never let what could not be read pass
     as harmless: an incomplete reading raises the floor to the profile's unreadable floor
@@ -105,6 +119,8 @@ def read_and_classify(
     result = classify_text(extraction.text, profile, metadata=extraction.metadata,
                            ner=ner)
     floor = result.floor.label
+    if inherited is not None:
+        floor = floor.combine(inherited)
     findings = [f.to_dict() for f in result.findings[:MAX_STORED_FINDINGS]]
     if extraction.incomplete:
         floor = floor.combine(profile.unreadable_floor)
@@ -117,7 +133,8 @@ def read_and_classify(
 def classify(inp: StageInput) -> StageOutput:
     profile = inp.rt.profile(inp.doc.profile)
     reading = read_and_classify(inp.plaintext(ORIGINAL), inp.doc.detected_type or "", profile,
-                                ner=inp.rt.settings.ner)
+                                ner=inp.rt.settings.ner,
+                                inherited=inherited_label(profile, inp.doc.source_label))
     report = reading.classification.to_dict()
     report.pop("findings", None)
     # The reported floor is the one the label stage uses: with an incomplete reading it

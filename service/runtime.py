@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import ConfigurationError
 from core.profiles import Profile, get_profile, load_profiles
 from core.settings import Settings, load_settings
-from keys import AuditMac, FileKekProvider, KekProvider
+from keys import AuditMac, FileKekProvider, KekProvider, WithdrawalRegistry, active_allowlist
 from keys.sign import load_or_create_signer
 from service.blobstore import BlobStore
 from service.db import make_engine, make_session_factory
 from service.migrate import upgrade_to_head
+from service.withdrawals import load_withdrawn_ids
 
 EXTENSION_KEY = "sekisho"
 
@@ -34,6 +35,14 @@ class Runtime:
 
     def profile(self, name: str | None) -> Profile:
         return get_profile(self.profiles, name or self.settings.profile)
+
+    def refresh_withdrawals(self) -> None:
+        """Put the withdrawals stored by ``sekisho crypto withdraw`` in force here (危殆化,
+        Saitama 第6 1(5)ア(オ)): a long-running API or worker must refuse an algorithm withdrawn
+        after it started. One small SELECT; the list is replaced only when the set changed."""
+        registry = WithdrawalRegistry(load_withdrawn_ids(self.engine))
+        if registry.apply().withdrawn() != active_allowlist().withdrawn():
+            registry.install()
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -83,7 +92,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     profiles = validated_profiles(settings)
     engine = make_engine(settings.database_url)
     kek = kek_provider(settings)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
@@ -92,6 +101,11 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         profiles=profiles,
         blobs=BlobStore(settings.blob_dir, kek),
     )
+    # 危殆化: withdrawn algorithms are refused from this process's first piece of new work,
+    # and every new stored object re-reads the set (a withdrawal made later by the CLI).
+    WithdrawalRegistry(load_withdrawn_ids(engine)).install()
+    rt.blobs.before_new_object = rt.refresh_withdrawals
+    return rt
 
 
 def runtime() -> Runtime:

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, request, stream_with_context, url_for
 from sqlalchemy import select
 
 from core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
+from core.handling import DocumentFacts, viewer_may_access
+from core.labels import Label
 from core.profiles.profile import DIRECTIONS
 from core.roles import CONTENT_REVIEWERS, REVIEWERS, SUBMITTERS
 from core.states import DOC_FAILED, DOC_QUARANTINED, DOC_RECEIVED, JOB_FAILED, STAGE_LABEL
@@ -55,8 +57,15 @@ def _parse_upload(writers: list[BlobWriter]) -> ParsedUpload:
 @bp.post("")
 @require_roles(*SUBMITTERS)
 def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = current_user()
-    direction = _direction()  # checked before the body is read: a bad request stores nothing
+    # The direction is checked before the body is read: a bad request stores nothing.
+    return store_upload(current_user(), _direction())
+
+
+def store_upload(user: User, direction: str, parent: Document | None = None,
+                 ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Store the request body as a new document; with ``parent``, as a document derived
+    from it (a copy or an edit: it inherits the parent's confidentiality and restrictions,
+    Saitama 第3 2(5), applied by the classify stage)."""
     writers: list[BlobWriter] = []
     try:
         parsed = _parse_upload(writers)
@@ -70,15 +79,19 @@ def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     session = db_session()
     doc = Document(id=str(uuid.uuid4()), owner_id=user.id, filename=parsed.filename,
                    declared_type=parsed.declared_type, size=stored.size, sha256=stored.sha256,
-                   profile=rt.profile(user.profile).id, state=DOC_RECEIVED, findings=[],
-                   report={}, direction=direction)
+                   profile=parent.profile if parent else rt.profile(user.profile).id,
+                   state=DOC_RECEIVED, findings=[], report={}, direction=direction,
+                   kind="derived" if parent else "upload",
+                   parent_id=parent.id if parent else None,
+                   contract=parent.contract if parent else None)
     session.add(doc)
     session.flush()
     record_blob(session, doc.id, ORIGINAL, stored, parsed.declared_type)
     job = new_job(session, doc.id)
     append_event(session, rt.audit_mac, actor=user.name, action="document.received",
                  object_type="document", object_id=doc.id,
-                 details={"size": stored.size, "sha256": stored.sha256, "job": job.id})
+                 details={"size": stored.size, "sha256": stored.sha256, "job": job.id,
+                          "derived_from": doc.parent_id})
     session.commit()
     try:
         enqueue(rt.settings, job.id)
@@ -106,7 +119,17 @@ def load_visible_document(document_id: str) -> Document:
     if doc.owner_id != user.id and not has_any_role(user, REVIEWERS):
         # Someone else's document is as invisible as a missing one.
         raise NotFound(f"no document {document_id}")
+    if doc.label and not _viewer_allowed(doc, user):
+        # 閲覧制限 / 所属長限り (HR-07): outside the viewing scope it does not exist either.
+        raise NotFound(f"no document {document_id}")
     return doc
+
+
+def _viewer_allowed(doc: Document, user: User) -> bool:
+    facts = DocumentFacts(doc.id, doc.filename or doc.id, Label.from_dict(doc.label or {}),
+                          doc.owner_id, viewers=frozenset(doc.viewers or ()))
+    return viewer_may_access(runtime().profile(doc.profile), facts, user.id, user.name,
+                             user.role_names)
 
 
 def latest_job(document_id: str) -> Job | None:
