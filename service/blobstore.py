@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from core.errors import PayloadTooLarge
 from keys import KekProvider, SealedWriter, iter_sealed, new_object_key, open_object_key
+from keys.epochs import rewrap
 
 PART_SUFFIX = ".part"
 
@@ -62,6 +63,11 @@ class BlobWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+        # A KEK rotation may have started since the first byte (a long upload): move the wrap
+        # to the current version now, so finishing the rotation cannot orphan this object;
+        # if the old version is already destroyed this fails and nothing is stored.
+        (current,) = rewrap(self._store.kek, [(self.key_id, self.wrapped_key)])
+        self.wrapped_key = current.wrapped
         os.replace(self._part, self._final)
         return StoredBlob(self.blob_id, self.relpath, self.key_id, self.wrapped_key,
                           self.size, self._hash.hexdigest())

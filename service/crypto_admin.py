@@ -140,8 +140,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         [f"migrated {out['migrated']} object(s); {out['remaining']} stored object(s) still "
          f"depend on a withdrawn algorithm ({', '.join(out['withdrawn']) or 'none withdrawn'})"]
         + [f"  failed {f['blob_id']}: {f['error']}" for f in out["failed"]]
-        + [f"  signing key {k['key_id']} uses {', '.join(k['algorithms'])}: not migrated "
-           "here" for k in out["signing_keys"]]))
+        + [f"  signing key {k['key_id']} used {', '.join(k['algorithms'])}: replaced by "
+           f"{k.get('renewed_to')} (its certificate is kept for verifying)"
+           for k in out["signing_keys"]]))
     return 1 if outcome.failed else 0
 
 

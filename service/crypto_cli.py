@@ -73,7 +73,9 @@ def _seal_text(out: dict[str, Any]) -> str:
 
 def cmd_seal(args: argparse.Namespace) -> int:
     from keys.export import export_file, load_recipient, parse_export_format, read_password_file
+    from service.withdrawals import install_stored_withdrawals
 
+    install_stored_withdrawals(load_settings())  # 危殆化: this process too refuses them
     export_format = parse_export_format(args.format)  # zip and friends are refused here
     recipient = load_recipient(Path(args.recipient_cert)) if args.recipient_cert else None
     password = read_password_file(Path(args.password_file)) if args.password_file else None

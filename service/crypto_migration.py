@@ -37,6 +37,7 @@ from core.errors import Conflict, SekishoError
 from keys import OBJECT_KEY_ALGORITHM, AlgorithmRefused, default_suite, iter_sealed
 from keys.migrate import MigratedObject, migrate_object, wrapped_algorithms
 from keys.objects import new_object_key
+from keys.sign.store import renew_signer, signer_key_id
 from keys.withdrawal import WithdrawalRegistry
 from service.audit import append_event
 from service.erasure import SqlKeyStore
@@ -110,6 +111,11 @@ def migrate_withdrawn(rt: Runtime, *, batch: int = DEFAULT_BATCH, limit: int | N
                 progress(done, len(todo))
             if done % max(batch, 1) == 0:
                 _settle(rt)
+        if scan.signing_keys:
+            # The signing key is not re-encrypted but replaced: a new key with allowed
+            # algorithms, the old private halves crypto-erased, their certificates kept.
+            renewed = signer_key_id(renew_signer(rt.settings.kek_dir, rt.kek))
+            outcome.signing_keys = [{**k, "renewed_to": renewed} for k in outcome.signing_keys]
         outcome.settled = _settle(rt)
         # Still affected: what failed and what --limit left; the rest moved or vanished
         # (erased, replaced) since the scan.

@@ -19,11 +19,18 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from core.errors import SekishoError
+from core.settings import Settings
 from keys.migrate import object_algorithms
-from keys.sign.store import SEALED_FILE, SIGNING_DIR, WRAPPED_FILE, verification_keys
+from keys.sign.store import (
+    SEALED_FILE,
+    SIGNING_DIR,
+    WRAPPED_FILE,
+    has_private_key,
+    verification_keys,
+)
 from keys.withdrawal import WithdrawalRegistry
 from service.audit import append_event
-from service.db import utcnow
+from service.db import make_engine, utcnow
 from service.models import Blob, ObjectKey, WithdrawnAlgorithm
 
 if TYPE_CHECKING:
@@ -49,6 +56,15 @@ def load_withdrawn_ids(engine: Engine) -> frozenset[str]:
             cursor.close()
     finally:
         raw.close()  # back to the pool, which rolls a PostgreSQL transaction back
+
+
+def install_stored_withdrawals(settings: Settings) -> None:
+    """For a one-shot command (``sekisho seal``): put this deployment's withdrawals in force
+    before any new cryptographic work. Without a database yet (a fresh SQLite data directory)
+    nothing can have been withdrawn; any other failure to read them stops the command."""
+    if settings.uses_sqlite and not Path(settings.database_url.split("///", 1)[-1]).exists():
+        return
+    WithdrawalRegistry(load_withdrawn_ids(make_engine(settings.database_url))).install()
 
 
 def stored_registry(session: Session) -> WithdrawalRegistry:
@@ -189,6 +205,9 @@ def affected_signing_keys(kek_dir: Path, registry: WithdrawalRegistry) -> list[A
     sealed private key's header and wrap (files under the KEK directory)."""
     found = []
     for key in verification_keys(kek_dir):
+        version = int(key["key_id"].removeprefix("signing-v"))
+        if not has_private_key(kek_dir, version):
+            continue  # retired: only its certificate is kept, to verify old signatures
         directory = kek_dir / SIGNING_DIR / key["key_id"].removeprefix("signing-")
         with open(directory / SEALED_FILE, "rb") as source:
             algorithms = object_algorithms(source, (directory / WRAPPED_FILE).read_bytes())

@@ -25,6 +25,7 @@ import stat
 from pathlib import Path
 
 from core.errors import ConfigurationError, KeyUnavailable
+from keys.allowlist import AlgorithmRefused, active_allowlist
 from keys.capabilities import EXPORT_RAW_KEY
 from keys.epochs import is_current
 from keys.handles import new_data_key
@@ -178,12 +179,58 @@ def verification_keys(kek_dir: Path) -> list[dict[str, str]]:
     return keys
 
 
+def has_private_key(kek_dir: Path, version: int) -> bool:
+    """False for a version retired by :func:`renew_signer` (only its certificate is kept)."""
+    return (Path(kek_dir) / SIGNING_DIR / f"v{version}" / WRAPPED_FILE).exists()
+
+
+def _shred(path: Path) -> None:
+    # Overwrite in place before unlinking, so a hard link or an open handle sees zeros.
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"\0" * os.fstat(fd).st_size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        path.unlink()
+
+
+def _first_allowed_signature_algorithm() -> str:
+    for name in (DEFAULT_SIGNATURE_ALGORITHM, RSA_PSS_SHA256):
+        allowlist = active_allowlist()
+        if name in allowlist and name not in allowlist.withdrawn():
+            return name
+    raise AlgorithmRefused(DEFAULT_SIGNATURE_ALGORITHM,
+                           "every signature algorithm of this build is withdrawn")
+
+
+def renew_signer(kek_dir: Path, provider: KekProvider) -> int:
+    """危殆化 of a signing or sealing algorithm (Saitama 第6 1(5)ア(オ)): make a new signing key
+    version with algorithms still allowed, then destroy the private halves of every older
+    version (crypto-erase: the wrapped DEK is overwritten and removed). Their certificates
+    stay, so signatures made before keep verifying. Returns the new version."""
+    kek_dir = Path(kek_dir)
+    versions = _versions(kek_dir)
+    version = (versions[-1] if versions else 0) + 1
+    ensure_private_dir(kek_dir / SIGNING_DIR)
+    _create_version(kek_dir, provider, version, _first_allowed_signature_algorithm())
+    load_signer(kek_dir, provider)  # the new key opens before the old ones are destroyed
+    for old in versions:
+        directory = kek_dir / SIGNING_DIR / f"v{old}"
+        _shred(directory / WRAPPED_FILE)
+        _shred(directory / SEALED_FILE)
+    return version
+
+
 def rewrap_signers(kek_dir: Path, provider: KekProvider) -> int:
     """Re-wrap every signing key's DEK under the provider's current KEK version (KEK rotation
     in epochs: call before the old version is destroyed). Returns how many were re-wrapped."""
     kek_dir = Path(kek_dir)
     count = 0
     for version in _versions(kek_dir):
+        if not has_private_key(kek_dir, version):
+            continue  # retired by renew_signer: nothing left to re-wrap
         directory, key_id = kek_dir / SIGNING_DIR / f"v{version}", signer_key_id(version)
         wrapped = WrappedKey.from_bytes(_read_protected(directory / WRAPPED_FILE))
         # Same test as the object DEKs: a wrap by a withdrawn AEAD (危殆化) is renewed too.

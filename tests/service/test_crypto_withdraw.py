@@ -265,9 +265,18 @@ def test_migrate_moves_every_affected_object(
     assert "crypto.objects_migrated" in audit_actions(rt)
     with rt.sessions() as session:
         assert verify_chain(session, rt.audit_mac).ok
-    assert [k["key_id"] for k in out["signing_keys"]] == ["signing-v1"]  # reported, not moved
+    # The signing key is replaced: a new version sealed without AES-256-GCM, the old private
+    # half crypto-erased, its certificate kept so old signatures still verify.
+    assert [(k["key_id"], k["renewed_to"]) for k in out["signing_keys"]] == [
+        ("signing-v1", "signing-v2")]
+    from keys.sign import load_signer, verification_certificates
+    from keys.sign.store import has_private_key
+
+    assert not has_private_key(rt.settings.kek_dir, 1)
+    assert len(verification_certificates(rt.settings.kek_dir)) == 2
+    assert load_signer(rt.settings.kek_dir, rt.kek).key_id == "signing-v2"
     status = run_cli(capsys, "status")[1]
-    assert status["withdrawn"][0]["affected"] == 1  # only the signing key is left
+    assert status["withdrawn"][0]["affected"] == 0  # nothing is left
     code, again, _ = run_cli(capsys, "migrate")
     assert (code, again["migrated"], again["remaining"]) == (0, 0, 0)
 
@@ -365,3 +374,34 @@ def test_pkcs11_wrap_cannot_avoid_aes_gcm_and_says_so(pkcs11_rt: Runtime) -> Non
         migrate_withdrawn(rt)
     assert AES in blocked.value.message and "Nothing was re-encrypted" in blocked.value.message
     assert (rt.blobs.root / stored_blob.relpath).exists()
+
+
+def test_sekisho_seal_obeys_the_stored_withdrawals(
+        rt: Runtime, tmp_path: Path, cli: Callable[..., tuple[int, Any]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-shot `sekisho seal` reads the deployment's withdrawals before it encrypts: with
+    AES-256-GCM withdrawn a sealed export uses ChaCha20-Poly1305; with AES-256-CBC withdrawn
+    a PDF export (R6 knows no other cipher) is refused."""
+    source = tmp_path / "in.txt"
+    source.write_bytes("報告書".encode() * 100)
+    password = tmp_path / "pw"
+    password.write_text("correct horse battery staple 2026\n")
+    assert cli("withdraw", AES)[0] == 0
+    from service.cli import main as sekisho
+
+    code = sekisho(["seal", str(source), "-o", str(tmp_path / "out.sealed"), "--format", "sealed",
+                 "--password-file", str(password), "--no-sign", "--json"])
+    sealed = json.loads(capsys.readouterr().out)
+    assert code == 0, sealed
+    assert CHACHA in json.dumps(sealed["algorithms"]) and AES not in json.dumps(
+        sealed["algorithms"])
+    from tests.fixtures.pdfgen import make_text_pdf
+
+    pdf = tmp_path / "in.pdf"
+    pdf.write_bytes(make_text_pdf("報告書"))
+    assert cli("withdraw", "AES-256-CBC")[0] == 0  # what PDF R6 encryption uses
+    code = sekisho(["seal", str(pdf), "-o", str(tmp_path / "out.pdf"), "--format", "pdf",
+                 "--no-sign", "--json"])
+    refused = json.loads(capsys.readouterr().out)
+    assert code == 2 and refused["error"] == "algorithm_not_allowed", refused
+    assert not (tmp_path / "out.pdf").exists()

@@ -159,6 +159,30 @@ def test_a_row_committed_behind_the_scan_is_caught_up(rt: Runtime) -> None:
     open_object_key(rt.kek, late.key_id, wrapped[late.key_id]).destroy()
 
 
+def test_an_upload_spanning_a_rotation_lands_under_the_new_version(rt: Runtime) -> None:
+    """A long upload wraps its DEK at the first byte; the commit moves it to the version
+    current at the end, so finishing the rotation cannot orphan the object."""
+    writer = rt.blobs.writer()
+    writer.write(b"first half ")
+    start_rotation(rt.kek)  # kek-v2 appears mid-upload
+    writer.write(b"second half")
+    stored = writer.commit()
+    assert WrappedKey.from_bytes(stored.wrapped_key).kek_version == 2
+    assert rt.blobs.read_all(stored.relpath, stored.key_id, stored.wrapped_key) == (
+        b"first half second half")
+
+
+def test_an_upload_outliving_the_old_version_stores_nothing(rt: Runtime) -> None:
+    writer = rt.blobs.writer()
+    writer.write(b"data")
+    start_rotation(rt.kek)
+    rt.kek.destroy_version(1)  # the rotation finished while the upload was still running
+    with pytest.raises(KeyUnavailable):
+        writer.commit()
+    writer.abort()
+    assert not list(rt.blobs.root.rglob("*.sealed*"))
+
+
 def test_status_counts_wrapped_deks_per_version(rt: Runtime) -> None:
     _put(rt, 3)
     status = key_status(rt)
