@@ -50,6 +50,7 @@ bench: $(NERSTAMP)
 	$(PY) -m bench.sanitise $(SANITISE_BENCH_ARGS)
 	$(PY) -m bench.crypto $(CRYPTO_BENCH_ARGS)
 	$(PY) -m bench.erase $(ERASE_BENCH_ARGS)
+	$(PY) -m bench.disposal $(DISPOSAL_BENCH_ARGS)
 	$(PY) -m bench.handling
 
 # Classifier quality on the synthetic evaluation set (issue 3): reports, exits 0;

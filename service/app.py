@@ -7,11 +7,15 @@ import logging
 from flask import Flask
 
 from service.api import (
+    approvals,
     audit,
     classification,
+    disposals,
     documents,
     erasures,
+    exports,
     handling,
+    mail_quarantine,
     meta,
     users,
     verification,
@@ -26,7 +30,8 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = rt or build_runtime()
     for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp, erasures.bp,
-                      verification.bp, handling.bp):
+                      verification.bp, approvals.bp, handling.bp, exports.bp, disposals.bp,
+                      mail_quarantine.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.teardown_appcontext(close_db_session)

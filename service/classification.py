@@ -6,26 +6,33 @@ the person who proposed (兼務の禁止, Saitama 第2 1(6); enforced here, on t
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.classification import approval_reasons, check_proposal
-from core.errors import Conflict, InvalidRequest, SeparationOfDutiesViolation
+from core.errors import Conflict, InvalidRequest
 from core.labels import Label
 from core.profiles import Profile
+from service.approvals import (
+    APPROVED,
+    KIND_CLASSIFICATION,
+    MAX_REASON_CHARS,
+    PENDING,
+    REJECTED,
+    WITHDRAWN,
+    decide_approval,
+    register_decision_handler,
+    request_approval,
+)
 from service.audit import Mac, append_event
 from service.db import utcnow
 from service.models import Approval, ClassificationDecision, Document, User
 
-PENDING, APPROVED, REJECTED, WITHDRAWN = "pending", "approved", "rejected", "withdrawn"
 DECIDED, SUPERSEDED = "decided", "superseded"
 SOURCE_SYSTEM, SOURCE_PROPOSAL, SOURCE_APPROVAL = "system", "proposal", "approval"
 PERSON_SOURCES = frozenset({SOURCE_PROPOSAL, SOURCE_APPROVAL})
-KIND_CLASSIFICATION = "classification"
-MAX_REASON_CHARS = 2000
 
 
 def parse_proposal(doc: Document, body: Any) -> tuple[Label, str]:
@@ -77,13 +84,11 @@ def propose(
     session.add(decision)
     approval = None
     if reasons:
-        approval = Approval(
-            id=str(uuid.uuid4()), kind=KIND_CLASSIFICATION, object_type="document",
-            object_id=doc.id, requested_by_id=user.id, state=PENDING,
-            payload={"label": label.to_dict(), "reason": reason},
-            reasons=[r.to_dict() for r in reasons])
-        session.add(approval)
-        session.flush()
+        # One mechanism for every approval (issue 6): expiry, escalation (SOD-02), audit.
+        approval = request_approval(
+            session, mac, kind=KIND_CLASSIFICATION, object_type="document", object_id=doc.id,
+            requester=user, reasons=[r.to_dict() for r in reasons],
+            payload={"label": label.to_dict(), "reason": reason}, profile=profile)
         decision.approval_id = approval.id
     else:
         decision.decided_by_id, decision.decided_at = user.id, utcnow()
@@ -101,29 +106,31 @@ def decide(
     session: Session, mac: Mac, approval: Approval, approver: User, *, grant: bool,
     reason: str | None,
 ) -> ClassificationDecision:
-    if approval.state != PENDING:
-        raise Conflict(f"this approval request is already {approval.state}")
-    if approver.id == approval.requested_by_id:
-        raise SeparationOfDutiesViolation(
-            "the person who proposed a classification cannot approve it (兼務の禁止)")
-    decision = session.execute(
+    """Decide a classification request through the one approval mechanism; returns the
+    classification decision it settled."""
+    decide_approval(session, mac, approval, approver, grant=grant, reason=reason)
+    return decision_for(session, approval)
+
+
+def decision_for(session: Session, approval: Approval) -> ClassificationDecision:
+    return session.execute(
         select(ClassificationDecision).where(ClassificationDecision.approval_id == approval.id)
     ).scalar_one()
-    now = utcnow()
-    approval.state = APPROVED if grant else REJECTED
-    approval.decided_by_id, approval.decided_at = approver.id, now
-    approval.decision_reason = (reason or "")[:MAX_REASON_CHARS] or None
+
+
+def _on_classification_decided(session: Session, approval: Approval, approver: User,
+                               grant: bool) -> None:
+    """The label follows the decision; the SoD and expiry checks and the audit event
+    (approval.granted / approval.rejected) are service.approvals' (Saitama 第2 1(6))."""
+    decision = decision_for(session, approval)
     decision.state = APPROVED if grant else REJECTED
-    decision.decided_by_id, decision.decided_at = approver.id, now
+    decision.decided_by_id, decision.decided_at = approver.id, approval.decided_at
     if grant:
         doc = session.get_one(Document, decision.document_id)
         apply_label(doc, Label.from_dict(decision.label), SOURCE_APPROVAL, approver)
-    append_event(session, mac, actor=approver.name,
-                 action="approval.granted" if grant else "approval.rejected",
-                 object_type="document", object_id=decision.document_id,
-                 details={"approval": approval.id, "kind": approval.kind,
-                          "label": decision.label, "requested_by": approval.requested_by_id})
-    return decision
+
+
+register_decision_handler(KIND_CLASSIFICATION, _on_classification_decided)
 
 
 def system_label(profile: Profile, floor: Label) -> Label:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from core.errors import SekishoError
 from core.roles import ROLES, SECURITY_ADMIN
 from core.settings import load_settings
-from service import crypto_admin, key_rotation
+from service import crypto_admin, key_rotation, milter
 from service.crypto_cli import register_open, register_seal, register_verify
 
 if TYPE_CHECKING:
@@ -106,12 +106,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_resume(args: argparse.Namespace) -> int:
+    from service.disposals import sweep_disposals
     from service.jobs import sweep_stalled
     from service.queue import enqueue
 
     rt = _runtime()
     ids = sweep_stalled(rt, lambda job_id: enqueue(rt.settings, job_id))
-    print(json.dumps({"requeued": ids}) if args.json else f"re-queued {len(ids)} job(s)")
+    disposals = sweep_disposals(rt)
+    print(json.dumps({"requeued": ids, "disposals": disposals}) if args.json
+          else f"re-queued {len(ids)} job(s) and {len(disposals)} disposal(s)")
     return 0
 
 
@@ -204,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_verify(sub)
     key_rotation.register(sub)  # sekisho keys rotate | status (issue 5, item 3)
     crypto_admin.register(sub)  # sekisho crypto withdraw | reinstate | status | migrate (item 7)
+    milter.register(sub)  # sekisho milter (issue 7, item 1)
 
     p = sub.add_parser("worker", help="run a pipeline worker")
     p.add_argument("--concurrency", type=int, default=1)

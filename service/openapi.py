@@ -11,6 +11,9 @@ from typing import Any
 
 from flask import Flask
 
+from service.api.disposals import OPENAPI_DOCS as DISPOSAL_DOCS
+from service.api.mail_quarantine import OPENAPI_DOCS as MAIL_QUARANTINE_DOCS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 JSON_OBJ = {"type": "object"}
 
@@ -96,21 +99,96 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/documents/{document_id}/classification"): {
         "summary": "Effective label, floor and every proposal and decision (who, when, why)."},
     ("GET", "/v1/approvals"): {
-        "summary": "Approval requests (`state`: pending (default), approved, rejected, "
-                   "withdrawn, all). Submitters see their own.",
-        "query": {"state": "pending | approved | rejected | withdrawn | all"}},
-    ("GET", "/v1/approvals/{approval_id}"): {"summary": "One approval request."},
+        "summary": "Each approver's inbox: pending requests of any kind (classification, "
+                   "export, exception, disposal) they may decide — never their own (兼務の禁止; "
+                   "an approver's own request is escalated to another approver, Saitama 第2 "
+                   "1(6)イ). Overdue requests are marked expired first. Requesters see their "
+                   "own; `mine=1` lists the caller's own requests.",
+        "query": {"state": "pending (default) | approved | rejected | withdrawn | expired | all",
+                  "kind": "classification | export | exception | disposal",
+                  "mine": "1: only the caller's own requests"}},
+    ("GET", "/v1/approvals/{approval_id}"): {
+        "summary": "One approval request (with expires_at, escalated, valid_until, decidable)."},
     ("POST", "/v1/approvals/{approval_id}/approve"): {
-        "summary": "Grant a request. The requester can never approve their own (兼務の禁止).",
-        "body": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+        "summary": "Grant a request. The requester can never approve their own (兼務の禁止); "
+                   "an expired request is refused with 409 approval_expired.",
+        "body": {"type": "object", "properties": {"reason": {"type": "string"}}},
+        "errors": {"403": "separation_of_duties (the requester) or not an approver",
+                   "409": "approval_expired, or already decided"}},
     ("POST", "/v1/approvals/{approval_id}/reject"): {
-        "summary": "Reject a request.",
-        "body": {"type": "object", "properties": {"reason": {"type": "string"}}}},
+        "summary": "Reject a request (same rules as approve).",
+        "body": {"type": "object", "properties": {"reason": {"type": "string"}}},
+        "errors": {"403": "separation_of_duties (the requester) or not an approver",
+                   "409": "approval_expired, or already decided"}},
+    ("POST", "/v1/exceptions"): {
+        "summary": "Request an exception (例外措置, Saitama 第2 3(2); Chiba 11.4) to one rule, "
+                   "for the whole rule or one object; in force from a different approver's "
+                   "grant for valid_days (at most the profile's exception_max_days: Saitama "
+                   "365).",
+        "status": 201,
+        "body": {"type": "object", "required": ["rule", "reason", "valid_days"], "properties": {
+            "rule": {"type": "string"}, "reason": {"type": "string"},
+            "valid_days": {"type": "integer", "minimum": 1},
+            "object_type": {"type": "string"}, "object_id": {"type": "string"}}},
+        "errors": {"400": "invalid_request (valid_days above the profile's maximum, which the "
+                          "message names) / reason_required"}},
+    ("POST", "/v1/exports"): {
+        "summary": "Ask to export documents to a recipient. The documents' profile decides "
+                   "(deny / approval_required / encryption_required / allow) with reasons and "
+                   "requirement ids; one approval request per pending rule; the package "
+                   "(labelled, signed for integrity 2, encrypted cms|pdf|sealed) is made when "
+                   "nothing is pending. A generated password is in this response only.",
+        "status": 201,
+        "body": {"type": "object", "required": ["document_ids", "recipient", "method"],
+                 "properties": {
+                     "document_ids": {"type": "array", "items": {"type": "string"}},
+                     "recipient": {"type": "object", "required": ["name"], "properties": {
+                         "name": {"type": "string"}, "organisation": {"type": "string"},
+                         "email": {"type": "string"}, "certificate_pem": {"type": "string"}}},
+                     "method": {"type": "string",
+                                "enum": ["email", "media", "download", "contractor"]},
+                     "format": {"type": "string", "enum": ["cms", "pdf", "sealed"]}}},
+        "errors": {"400": "the field named (recipient.name, method, format, document_ids)",
+                   "404": "an unknown or invisible document, named",
+                   "409": "not_processed (a document not processed and labelled yet)"}},
+    ("POST", "/v1/exports/{export_id}/package"): {
+        "summary": "After every approval was granted: the requester makes the package (the "
+                   "decision is re-checked) and sees a generated password once.",
+        "status": 201},
+    ("GET", "/v1/exports/{export_id}"): {
+        "summary": "An export: state (denied, awaiting_approval, rejected, ready, delivered, "
+                   "confirmed, erased), decision, approvals, package, erasure record id."},
+    ("GET", "/v1/exports/{export_id}/package"): {
+        "summary": "Download the package (requester only; counted). 複製禁止 and 読後廃棄 allow "
+                   "one download; after a 読後廃棄 download the package is crypto-erased.",
+        "content": "application/octet-stream",
+        "errors": {"409": "download_limit_reached / export_not_ready",
+                   "410": "export_erased, with erasure_id"}},
+    ("GET", "/v1/exports/{export_id}/signature"): {
+        "summary": "The detached CMS signature over the package (integrity 2).",
+        "content": "application/pkcs7-signature"},
+    ("POST", "/v1/exports/{export_id}/delivery-confirmation"): {
+        "summary": "Record the size and SHA-256 the recipient received (Ishikawa 第12(4)); on "
+                   "a match the staging package is crypto-erased (Saitama 第8 1(3)ケ).",
+        "body": {"type": "object", "required": ["size", "sha256"], "properties": {
+            "size": {"type": "integer"}, "sha256": {"type": "string"}}},
+        "errors": {"409": "delivery_mismatch (recorded; the package is kept)"}},
+    ("GET", "/v1/exchange-records"): {
+        "summary": "Exchange records (Ishikawa 第12(6)): partner, time, method, content "
+                   "(names, hashes, labels), approvers, outcome, delivery. JSON or CSV "
+                   "(UTF-8 with BOM).",
+        "query": {"partner": "substring of name, organisation or e-mail",
+                  "method": "email | media | download | contractor", "outcome": "state",
+                  "source": "export | mail_outbound | mail_inbound",
+                  "from": "ISO 8601", "to": "ISO 8601", "format": "json | csv",
+                  "limit": "max 1000"}},
     ("GET", "/v1/audit/events"): {
         "summary": "Audit events in order (paged with `after`).",
         "query": {"after": "sequence number", "limit": "max 500", "object_id": "filter"}},
     ("GET", "/v1/audit/verify"): {"summary": "Verify the hash chain and HMACs of the log."},
 }
+DOCS.update(DISPOSAL_DOCS)  # issue 6 item 5: service/api/disposals.py
+DOCS.update(MAIL_QUARANTINE_DOCS)  # issue 7 item 4: service/api/mail_quarantine.py
 
 
 def _path_of(rule: str) -> str:

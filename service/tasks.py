@@ -14,6 +14,8 @@ from typing import Any
 from celery.signals import worker_ready, worker_shutting_down
 
 from core.settings import load_settings
+from service.disposals import enqueue_disposal, sweep_disposals
+from service.exports import erase_expired_exports
 from service.jobs import run_job, sweep_stalled
 from service.queue import PROCESS_TASK, celery_for, enqueue
 from service.runtime import Runtime, build_runtime
@@ -50,6 +52,12 @@ def _sweep_forever(rt: Runtime) -> None:
             ids = sweep_stalled(rt, _enqueue)
             if ids:
                 log.warning("re-queued %d stalled job(s)", len(ids))
+            # Disposals whose worker died halfway resume here (issue 6, item 5).
+            disposals = sweep_disposals(rt, lambda i: enqueue_disposal(rt.settings, i))
+            if disposals:
+                log.warning("re-queued %d stalled disposal(s)", len(disposals))
+            # 読後廃棄 deadlines pass without anyone asking: erase those packages now.
+            erase_expired_exports(rt)
         except Exception:
             log.exception("stalled-job sweep failed; trying again")
         _stop.wait(interval)

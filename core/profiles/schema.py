@@ -220,6 +220,26 @@ class HandlingSpec(_Strict):
     disposal: DisposalSpec = Field(default_factory=DisposalSpec)
 
 
+class MailSpec(_Strict):
+    """Issue 7: the mail gateway's profile settings."""
+
+    # Seconds the milter waits for a decision before answering 4xx (fail closed).
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # Fail open only for these confidentiality levels, and only when the labels are known:
+    # empty (the default) means every failure is a temporary failure, never a pass.
+    fail_open_levels: list[CCode] = Field(default_factory=list)
+    # Saitama 第8 1(3)ク, Chiba 10.1(15)ウ (XFR-07): this many external recipients in To/Cc
+    # or more are moved to Bcc ("bcc"), refused ("reject") or left ("allow").
+    many_recipients_threshold: int = Field(default=2, ge=2, le=1000)
+    many_recipients_action: Literal["bcc", "reject", "allow"] = "allow"
+    many_recipients_ref: str | None = None
+    # S/MIME- or PGP-encrypted parts cannot be inspected: refuse them, or let them pass
+    # (issue 7, item 2: "the profile decides").
+    opaque_encrypted_parts: Literal["reject", "pass"] = "reject"
+    # What the inbound gateway does with a message carrying malware: always quarantine.
+    inbound_ref: str = "Chiba 2(12) 無害化通信; 7.2"
+
+
 class ProfileDocument(_Strict):
     id: ProfileId
     title: NonEmpty
@@ -238,3 +258,4 @@ class ProfileDocument(_Strict):
     unreadable_floor: FloorRule = Field(default_factory=_default_unreadable_floor)
     sanitise: SanitiseSpec = Field(default_factory=SanitiseSpec)
     handling: HandlingSpec = Field(default_factory=HandlingSpec)
+    mail: MailSpec = Field(default_factory=MailSpec)
