@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from core.errors import InvalidRequest, SekishoError
+from core.errors import InvalidRequest
 from keys import WithdrawalRegistry, active_allowlist
+from service.cli_support import emit, guarded, standalone
 from service.withdrawals import (
     reinstate_algorithm,
     scan_affected,
@@ -53,23 +53,6 @@ def cli_actor() -> str:
         return "cli"
 
 
-def _emit(args: argparse.Namespace, out: dict[str, Any], text: Callable[[], str]) -> None:
-    print(json.dumps(out, ensure_ascii=False) if args.json else text())
-
-
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """With --json, a SekishoError is printed as JSON (exit 2); otherwise main() reports it."""
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except SekishoError as exc:
-            if not args.json:
-                raise
-            print(json.dumps(exc.to_dict(), ensure_ascii=False))
-            return 2
-    return handler
-
-
 def _affected_text(out: dict[str, Any]) -> list[str]:
     lines = [f"  {o['kind']:<12} {o.get('blob_id') or o.get('key_id')}  document "
              f"{o.get('document_id') or '-'}  {', '.join(o['algorithms'])}"
@@ -88,7 +71,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     out = {"algorithm": args.algorithm, "changed": changed, "withdrawn": list(registry),
            "affected": [o.to_dict() for o in scan.all], "count": len(scan.all),
            "unreadable": scan.unreadable}
-    _emit(args, out, lambda: "\n".join([
+    emit(args, out, lambda: "\n".join([
         f"{args.algorithm} {'withdrawn' if changed else 'was already withdrawn'} "
         f"(危殆化); {out['count']} stored object(s) still depend on a withdrawn algorithm"
         + (": run `sekisho crypto migrate`" if out["count"] else ""),
@@ -100,7 +83,7 @@ def cmd_reinstate(args: argparse.Namespace) -> int:
     rt = _runtime()
     registry, changed = reinstate_algorithm(rt, args.algorithm, actor=cli_actor())
     out = {"algorithm": args.algorithm, "changed": changed, "withdrawn": list(registry)}
-    _emit(args, out, lambda: f"{args.algorithm} "
+    emit(args, out, lambda: f"{args.algorithm} "
           f"{'reinstated' if changed else 'was not withdrawn'}; withdrawn now: "
           f"{', '.join(out['withdrawn']) or 'none'}")
     return 0
@@ -120,7 +103,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                  for r in rows]
     out: dict[str, Any] = {"withdrawn": withdrawn, "affected": len(scan.all),
                            "unreadable": scan.unreadable}
-    _emit(args, out, lambda: "\n".join(
+    emit(args, out, lambda: "\n".join(
         [f"{w['algorithm']:<20} withdrawn {w['withdrawn_at']} by {w['withdrawn_by']}: "
          f"{w['affected']} object(s) still depend on it" for w in out["withdrawn"]]
         or ["no algorithm is withdrawn"]))
@@ -136,7 +119,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     outcome = migrate_withdrawn(rt, batch=args.batch, limit=args.limit, actor=cli_actor(),
                                 progress=_progress_printer())
     out = outcome.to_dict()
-    _emit(args, out, lambda: "\n".join(
+    emit(args, out, lambda: "\n".join(
         [f"migrated {out['migrated']} object(s); {out['remaining']} stored object(s) still "
          f"depend on a withdrawn algorithm ({', '.join(out['withdrawn']) or 'none withdrawn'})"]
         + [f"  failed {f['blob_id']}: {f['error']}" for f in out["failed"]]
@@ -160,32 +143,24 @@ def register(sub: Subparsers) -> None:
     p.add_argument("algorithm", help="allow-list id, e.g. AES-256-GCM")
     p.add_argument("--reason", help="why (recorded and audited)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_withdraw))
+    p.set_defaults(func=guarded(cmd_withdraw))
     p = commands.add_parser("reinstate", help="lift a withdrawal")
     p.add_argument("algorithm")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_reinstate))
+    p.set_defaults(func=guarded(cmd_reinstate))
     p = commands.add_parser("status", help="withdrawn algorithms and affected objects")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_status))
+    p.set_defaults(func=guarded(cmd_status))
     p = commands.add_parser("migrate", help="re-encrypt objects using a withdrawn algorithm")
     p.add_argument("--batch", type=int, default=100, help="settle the key store every N")
     p.add_argument("--limit", type=int, help="migrate at most N objects in this run")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_migrate))
+    p.set_defaults(func=guarded(cmd_migrate))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """These commands on their own (tests; ``python -m service.crypto_admin``)."""
-    parser = argparse.ArgumentParser(prog="sekisho")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-        return code
-    except SekishoError as exc:
-        print(f"sekisho: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
+    return standalone(register, argv)
 
 
 if __name__ == "__main__":

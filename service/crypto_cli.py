@@ -18,14 +18,14 @@ signature that does not verify is exit 1, like ``sekisho audit verify``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from core.errors import InvalidRequest, KeyUnavailable, SekishoError
+from core.errors import InvalidRequest, KeyUnavailable
 from core.settings import load_settings
+from service.cli_support import emit, guarded, standalone
 
 if TYPE_CHECKING:
     from keys.sign import Signer
@@ -42,23 +42,6 @@ def _service_signer() -> Signer:
     settings = load_settings()
     # The key-file provider; a PKCS#11 deployment passes its provider here instead.
     return load_or_create_signer(settings.kek_dir, FileKekProvider(settings.kek_dir))
-
-
-def _emit(args: argparse.Namespace, out: dict[str, Any], text: Callable[[], str]) -> None:
-    print(json.dumps(out, ensure_ascii=False) if args.json else text())
-
-
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """With --json, a SekishoError is printed as JSON (exit 2); otherwise main() reports it."""
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except SekishoError as exc:
-            if not args.json:
-                raise
-            print(json.dumps(exc.to_dict(), ensure_ascii=False))
-            return 2
-    return handler
 
 
 def _seal_text(out: dict[str, Any]) -> str:
@@ -84,7 +67,7 @@ def cmd_seal(args: argparse.Namespace) -> int:
                          recipient=recipient, password=password,
                          cms_encoding=args.cms_encoding, signer=signer)
     out = result.to_dict()
-    _emit(args, out, lambda: _seal_text(out))
+    emit(args, out, lambda: _seal_text(out))
     return 0
 
 
@@ -98,7 +81,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     opened, written = open_export(Path(args.sealed), Path(args.output), private_key=key,
                                   password=password)
     out = {"output": args.output, "format": opened, "bytes": written}
-    _emit(args, out, lambda: f"opened {args.sealed} ({opened}) -> {args.output} ({written} bytes)")
+    emit(args, out, lambda: f"opened {args.sealed} ({opened}) -> {args.output} ({written} bytes)")
     return 0
 
 
@@ -149,10 +132,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except SignatureInvalid as exc:
         message = exc.message
         out = {"valid": False, "file": args.file, **exc.to_dict()}
-        _emit(args, out, lambda: f"{args.file}: signature INVALID: {message}")
+        emit(args, out, lambda: f"{args.file}: signature INVALID: {message}")
         return 1
     out = {"valid": True, "file": args.file, "signatures": signatures}
-    _emit(args, out, lambda: "\n".join(
+    emit(args, out, lambda: "\n".join(
         f"{args.file}: {s.get('kind', 'signature')} OK by {s['signer']} ({s['algorithm']}, "
         f"signed {s['signing_time']}, certificate sha256 {s['certificate_sha256']})"
         for s in signatures))
@@ -170,7 +153,7 @@ def register_seal(sub: Subparsers) -> None:
     p.add_argument("--cms-encoding", choices=["der", "pem", "smime"], default="der")
     p.add_argument("--no-sign", action="store_true", help="skip the signatures")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_seal))
+    p.set_defaults(func=guarded(cmd_seal))
 
 
 def register_open(sub: Subparsers) -> None:
@@ -181,7 +164,7 @@ def register_open(sub: Subparsers) -> None:
     how.add_argument("--password-file", help="file whose first line is the password")
     how.add_argument("--key", help="your private key (PEM, unencrypted)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_open))
+    p.set_defaults(func=guarded(cmd_open))
 
 
 def register_verify(sub: Subparsers) -> None:
@@ -194,7 +177,7 @@ def register_verify(sub: Subparsers) -> None:
                    help="trusted signer certificate (repeatable; default: this service's)")
     p.add_argument("--password-file", help="password of an encrypted PDF")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_verify))
+    p.set_defaults(func=guarded(cmd_verify))
 
 
 def register(sub: Subparsers) -> None:
@@ -207,15 +190,7 @@ def register(sub: Subparsers) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """These three commands on their own (tests; ``python -m service.crypto_cli``). Errors are
     reported as service.cli.main reports them."""
-    parser = argparse.ArgumentParser(prog="sekisho")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-        return code
-    except SekishoError as exc:
-        print(f"sekisho: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
+    return standalone(register, argv)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ since before the rotation started (quiet hours), like any key ceremony.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -48,7 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 
-from core.errors import InvalidRequest, SekishoError
+from core.errors import InvalidRequest
 from keys.epochs import (
     RotationIncomplete,
     finish_rotation,
@@ -60,6 +59,7 @@ from keys.kek import KekProvider
 from keys.kek_file import FileKekProvider
 from keys.sign.store import rewrap_signers
 from service.audit import append_event
+from service.cli_support import emit, guarded, standalone
 from service.erasure import SqlKeyStore
 from service.models import ObjectKey
 
@@ -278,23 +278,6 @@ def _status_text(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _emit(args: argparse.Namespace, out: dict[str, Any], text: Callable[[], str]) -> None:
-    print(json.dumps(out, ensure_ascii=False) if args.json else text())
-
-
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """With --json a SekishoError is printed as JSON (exit 2); otherwise main() reports it."""
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except SekishoError as exc:
-            if not args.json:
-                raise
-            print(json.dumps(exc.to_dict(), ensure_ascii=False))
-            return 2
-    return handler
-
-
 def cmd_rotate(args: argparse.Namespace) -> int:
     rt = _runtime()
     try:
@@ -302,7 +285,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     finally:
         rt.engine.dispose()
     out = outcome.to_dict()
-    _emit(args, out, lambda: _rotate_text(out))
+    emit(args, out, lambda: _rotate_text(out))
     return 0
 
 
@@ -312,7 +295,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         out = key_status(rt).to_dict()
     finally:
         rt.engine.dispose()
-    _emit(args, out, lambda: _status_text(out))
+    emit(args, out, lambda: _status_text(out))
     return 0
 
 
@@ -325,23 +308,15 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--batch", type=int, default=DEFAULT_BATCH,
                    help=f"rows per committed batch (default {DEFAULT_BATCH})")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_rotate))
+    p.set_defaults(func=guarded(cmd_rotate))
     p = commands.add_parser("status", help="KEK versions and wrapped DEKs per version")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_status))
+    p.set_defaults(func=guarded(cmd_status))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """These commands on their own (tests; ``python -m service.key_rotation``)."""
-    parser = argparse.ArgumentParser(prog="sekisho")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-        return code
-    except SekishoError as exc:
-        print(f"sekisho: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
+    return standalone(register, argv)
 
 
 if __name__ == "__main__":
