@@ -41,6 +41,11 @@ class Settings:
     sanitise_timeout_seconds: float = 180.0
     sanitise_cpu_seconds: int = 120
     sanitise_memory_mb: int = 3072
+    # Issue 7: mail domains inside the organisation besides the profile's
+    # (SEKISHO_INTERNAL_DOMAINS, comma-separated), and the recipients' certificates for CMS
+    # (<address>.pem; SEKISHO_RECIPIENT_CERT_DIR, default data_dir/recipient-certs).
+    internal_domains: tuple[str, ...] = ()
+    recipient_cert_dir: Path | None = None
 
     @property
     def blob_dir(self) -> Path:
@@ -115,4 +120,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sanitise_timeout_seconds=_float(env, "SEKISHO_SANITISE_TIMEOUT_SECONDS", 180.0),
         sanitise_cpu_seconds=_int(env, "SEKISHO_SANITISE_CPU_SECONDS", 120, 1),
         sanitise_memory_mb=_int(env, "SEKISHO_SANITISE_MEMORY_MB", 3072, 256),
+        internal_domains=_domains(env.get("SEKISHO_INTERNAL_DOMAINS")),
+        recipient_cert_dir=Path(env.get("SEKISHO_RECIPIENT_CERT_DIR")
+                                or data_dir / "recipient-certs").resolve(),
     )
+
+
+def _domains(raw: str | None) -> tuple[str, ...]:
+    return tuple(d.strip().lower().strip(".") for d in (raw or "").split(",") if d.strip())

@@ -15,6 +15,7 @@ from service.api import (
     erasures,
     exports,
     handling,
+    mail,
     mail_quarantine,
     meta,
     users,
@@ -31,7 +32,7 @@ def create_app(rt: Runtime | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = rt or build_runtime()
     for blueprint in (meta.bp, users.bp, documents.bp, classification.bp, audit.bp, erasures.bp,
                       verification.bp, approvals.bp, handling.bp, exports.bp, disposals.bp,
-                      mail_quarantine.bp):
+                      mail.bp, mail_quarantine.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.teardown_appcontext(close_db_session)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from service.api.disposals import OPENAPI_DOCS as DISPOSAL_DOCS
+from service.api.mail import OPENAPI_DOCS as MAIL_DOCS
 from service.api.mail_quarantine import OPENAPI_DOCS as MAIL_QUARANTINE_DOCS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -189,6 +190,7 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
 }
 DOCS.update(DISPOSAL_DOCS)  # issue 6 item 5: service/api/disposals.py
 DOCS.update(MAIL_QUARANTINE_DOCS)  # issue 7 item 4: service/api/mail_quarantine.py
+DOCS.update(MAIL_DOCS)  # issue 7 item 1: service/api/mail.py
 
 
 def _path_of(rule: str) -> str:
@@ -222,6 +224,9 @@ def _operation(method: str, path: str, doc: dict[str, Any], roles: list[str]) ->
     if "body" in doc:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": doc["body"]}}}
+    if raw_type := doc.get("raw_body"):  # a raw body of one type (message/rfc822)
+        op["requestBody"] = {"required": True, "content": {
+            raw_type: {"schema": {"type": "string", "format": "binary"}}}}
     if doc.get("upload"):
         op["requestBody"] = {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "properties": {

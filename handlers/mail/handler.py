@@ -69,7 +69,11 @@ class MailHandler(Handler):
         check_depth(self.options.depth)
         self._member_reports = []
         self._message = parse_message(self._untrusted_data)
-        self._content = read_content(self._message, keep_links=not self.options.remove_links)
+        # A mail body keeps its link targets as plain text, "label (URL)" (issue 7, item 4:
+        # "links shown as text"): text/plain cannot be clicked, and the target shown beside
+        # the label exposes a phishing link. remove_links still applies to the attachments
+        # (the member cleaner carries the profile's options).
+        self._content = read_content(self._message, keep_links=True)
         self._headers, self._malformed_headers = kept_headers(self._message)
         if not any(name in {"Date", "From"} for name, _value in self._headers):
             # RFC 5322 requires both; without either the rebuilt message is not recognisable

@@ -91,8 +91,9 @@ def test_html_body_becomes_plain_text_with_the_link_text(rt: Runtime) -> None:
     assert out.get_content_type() == "text/plain"
     text = _body(out)
     assert "重要なお知らせ" in text and "こちらからログイン" in text
-    # The profile removes links on inbound (remove_links: true): the link is text only.
-    assert LINK not in text and b"<a " not in result.message and "alert" not in text
+    # Links shown as text (issue 7, item 4): "label (URL)", nothing clickable is left.
+    assert f"こちらからログイン ({LINK})" in text
+    assert b"<a " not in result.message and "alert" not in text
     assert "HTML 形式の本文をテキストに変換しました" in text
     (record,) = _records(rt)
     assert record.id == result.record_id

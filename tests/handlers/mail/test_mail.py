@@ -98,10 +98,13 @@ def test_html_only_body_becomes_text_with_link_targets() -> None:
     assert handler.removed["html_remote_resource"] == 2
 
 
-def test_remove_links_applies_to_html_bodies() -> None:
+def test_a_mail_body_shows_link_targets_as_text_even_when_links_are_removed() -> None:
+    """Issue 7, item 4: HTML bodies become text with the links shown as text; remove_links
+    is for the attachments (text/plain cannot be clicked, and the shown target exposes a
+    phishing link)."""
     options = CleanOptions(remove_links=True, member_cleaner=make_member_cleaner())
     cleaned, _ = _clean(make_html_only_eml(), options)
-    assert KEPT["link"] not in _body(_parse(cleaned))
+    assert f"社内リンク ({KEPT['link']})" in _body(_parse(cleaned))
 
 
 def test_japanese_mail_is_decoded() -> None:
