@@ -289,3 +289,25 @@ def test_malware_is_rejected_and_quarantined_encrypted(clamd_rt: Runtime) -> Non
                           json={"reason": "見たい"}, headers=requester)
     assert refused.status_code == 409
     assert refused.get_json()["error"] == "malware_quarantined"
+
+
+def test_http_inbound_endpoint_returns_the_rewritten_message(client: Any,
+                                                             make_user: Any) -> None:
+    """POST /v1/mail/inbound for gateways that prefer HTTP (issue 7, item 1): the same
+    decision as the milter, the rewritten message in base64; gateway role only."""
+    import base64
+
+    gateway = make_user("mx-in", "gateway")
+    raw = _message(html=f"<p>請求書の確認</p><a href='{LINK}'>こちら</a>")
+    url = ("/v1/mail/inbound?mail_from=sender@outside.example"
+           "&rcpt_to=staff@police.pref.saitama.lg.jp")
+    answer = client.post(url, data=raw, headers={**gateway, "Content-Type": "message/rfc822"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["decision"] == "rewrite" and body["record_id"]
+    rewritten = _parse(base64.b64decode(body["message_base64"]))
+    assert rewritten.get_content_type() == "text/plain"
+    assert f"こちら ({LINK})" in _body(rewritten)
+    uploader = make_user("someone", "uploader")
+    assert client.post(url, data=raw, headers={
+        **uploader, "Content-Type": "message/rfc822"}).status_code == 403
