@@ -21,9 +21,10 @@ $(DEVSTAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev,postgres,redis]'
 	touch $@ $(STAMP)
 
-# Optional: GiNZA named-entity recognition for PERSON / JP_ADDRESS (about 400 MB).
+# Optional: GiNZA named-entity recognition for PERSON / JP_ADDRESS (about 400 MB); also the
+# mail extra (pymilter for `sekisho milter`; needs libmilter-dev to build).
 $(NERSTAMP): pyproject.toml | $(DEVSTAMP)
-	$(PY) -m pip install -q -e '.[dev,postgres,redis,ner,hsm]'
+	$(PY) -m pip install -q -e '.[dev,postgres,redis,ner,hsm,mail]'
 	touch $@
 
 ner: $(NERSTAMP)
@@ -52,6 +53,7 @@ bench: $(NERSTAMP)
 	$(PY) -m bench.erase $(ERASE_BENCH_ARGS)
 	$(PY) -m bench.disposal $(DISPOSAL_BENCH_ARGS)
 	$(PY) -m bench.handling
+	$(PY) -m bench.mail $(MAIL_BENCH_ARGS)
 
 # Classifier quality on the synthetic evaluation set (issue 3): reports, exits 0;
 # EVAL_ARGS=--check makes a missed target fail.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from core.errors import SekishoError
 from core.roles import ROLES, SECURITY_ADMIN
 from core.settings import load_settings
-from service import crypto_admin, key_rotation
+from service import crypto_admin, key_rotation, milter
 from service.cli_support import run_parser
 from service.crypto_cli import register_open, register_seal, register_verify
 
@@ -208,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_verify(sub)
     key_rotation.register(sub)  # sekisho keys rotate | status (issue 5, item 3)
     crypto_admin.register(sub)  # sekisho crypto withdraw | reinstate | status | migrate (item 7)
+    milter.register(sub)  # sekisho milter (issue 7, item 1)
 
     p = sub.add_parser("worker", help="run a pipeline worker")
     p.add_argument("--concurrency", type=int, default=1)
