@@ -311,7 +311,6 @@ def cmd_milter(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     relay = Relay.parse(args.relay or os.environ.get("SEKISHO_SMTP_RELAY"),
                         sender=os.environ.get("SEKISHO_MILTER_NOTIFY_FROM", ""))
-    _detach_main_module()
     gateway = build_gateway(build_runtime(), direction=args.direction,
                             max_message_bytes=args.max_message_bytes or _max_mail_bytes(),
                             relay=relay)
@@ -325,18 +324,6 @@ def _max_mail_bytes() -> int:
 
     return MAX_MAIL_BYTES
 
-
-def _detach_main_module() -> None:
-    """Keep the sanitiser's isolated children (a forkserver, handlers.isolation) from
-    importing the command line again for every attachment: multiprocessing re-imports the
-    ``__main__`` module (here service.cli, about 2 s) in each child it starts, which made
-    every attachment cost seconds (bench.mail). The milter's children need nothing from it:
-    what they run lives in handlers."""
-    main = sys.modules.get("__main__")
-    if main is not None:
-        main.__spec__ = None
-        if hasattr(main, "__file__"):
-            del main.__file__
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
