@@ -43,6 +43,7 @@ from service.milter_policy import (
     split_message,
     spoofed_header_deletions,
 )
+from service.milter_pool import DecisionPool
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -70,14 +71,16 @@ class Gateway:
     policy: FailurePolicy
     internal_domains: tuple[str, ...]
     deciders: dict[str, Decider] = field(default_factory=dict)
+    pool: DecisionPool | None = None  # None: decide on the connection's own thread
 
     def decider(self, direction: Direction) -> Decider:
         if direction not in self.deciders:
-            self.deciders[direction] = _load_decider(direction)
+            self.deciders[direction] = (self.pool.decider(direction) if self.pool is not None
+                                        else load_decider(direction))
         return self.deciders[direction]
 
 
-def _load_decider(direction: Direction) -> Decider:
+def load_decider(direction: str) -> Decider:
     # Imported on first use: each direction's code loads its handlers.
     if direction == "outbound":
         from service.mail.outbound import process_outbound
@@ -285,11 +288,12 @@ def _gw() -> Gateway:
 
 
 def build_gateway(rt: Runtime, *, direction: str, max_message_bytes: int,
-                  relay: Relay) -> Gateway:
+                  relay: Relay, workers: int = 0) -> Gateway:
     profile = rt.profile(None)
     return Gateway(rt=rt, direction=direction, max_message_bytes=max_message_bytes,
                    relay=relay, policy=FailurePolicy.of(profile),
-                   internal_domains=tuple(profile.document.handling.internal_domains))
+                   internal_domains=tuple(profile.document.handling.internal_domains),
+                   pool=DecisionPool(workers) if workers > 0 else None)
 
 
 def serve(gateway: Gateway, socket: str) -> int:
@@ -311,9 +315,11 @@ def cmd_milter(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     relay = Relay.parse(args.relay or os.environ.get("SEKISHO_SMTP_RELAY"),
                         sender=os.environ.get("SEKISHO_MILTER_NOTIFY_FROM", ""))
+    workers = args.workers if args.workers is not None else int(
+        os.environ.get("SEKISHO_MILTER_WORKERS") or os.cpu_count() or 1)
     gateway = build_gateway(build_runtime(), direction=args.direction,
                             max_message_bytes=args.max_message_bytes or _max_mail_bytes(),
-                            relay=relay)
+                            relay=relay, workers=workers)
     return serve(gateway, args.socket or os.environ.get("SEKISHO_MILTER_SOCKET")
                  or DEFAULT_SOCKET)
 
@@ -335,6 +341,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-message-bytes", type=int,
                    help="larger messages are refused with 552 5.3.4 (default: the mail "
                    "extractor's limit, 64 MiB)")
+    p.add_argument("--workers", type=int,
+                   help="decision processes (default SEKISHO_MILTER_WORKERS or one per CPU; "
+                   "0: decide in the milter process itself)")
     p.add_argument("--relay", help="host:port for notifications; must not pass through "
                    "this milter (default SEKISHO_SMTP_RELAY or 127.0.0.1:25)")
     p.set_defaults(func=cmd_milter)

@@ -1,0 +1,87 @@
+"""Decisions in worker processes, so that concurrent messages use every core.
+
+One milter process serves every SMTP connection on threads, and a decision is CPU-bound
+Python (classify, sanitise, label): under one interpreter lock two concurrent messages take
+twice as long each (bench.mail). The milter therefore hands each decision to a pool of
+worker processes, each with its own Runtime built from the same ``SEKISHO_*`` settings.
+
+Failure stays closed (issue 7, item 5): a worker that dies breaks the pool, the waiting
+message gets an exception and so a 451 (service.milter_policy.decide_in_time), and the next
+message gets a fresh pool. A decision that outlives its timeout keeps its worker busy until
+the sanitiser's own limits stop it; the message has already been answered 451.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.mail.result import Envelope, MailResult
+    from service.runtime import Runtime
+
+_worker_runtime: Runtime | None = None
+
+
+def _start_worker() -> None:
+    global _worker_runtime
+    from service.runtime import build_runtime
+
+    _worker_runtime = build_runtime()
+
+
+def _decide(direction: str, raw: bytes, envelope: Envelope) -> MailResult:
+    """Runs in a worker: the same code the milter would run on its own thread."""
+    from service.milter import load_decider
+
+    if _worker_runtime is None:
+        raise RuntimeError("the decision worker has no runtime")
+    return load_decider(direction)(_worker_runtime, raw, envelope)
+
+
+class DecisionPool:
+    """``decider(direction)`` gives a Decider that runs in the pool."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: workers start from a clean interpreter, never from a fork of
+                # the threaded libmilter process.
+                self._pool = ProcessPoolExecutor(
+                    self._workers, mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_start_worker)
+            return self._pool
+
+    def _discard(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, direction: str, raw: bytes, envelope: Envelope) -> MailResult:
+        pool = self._executor()
+        try:
+            result: MailResult = pool.submit(_decide, direction, raw, envelope).result()
+            return result
+        except BrokenProcessPool:
+            self._discard(pool)  # this message fails closed; the next one gets a new pool
+            raise
+
+    def decider(self, direction: str) -> Any:
+        def decide(_rt: Runtime, raw: bytes, envelope: Envelope) -> MailResult:
+            return self.run(direction, raw, envelope)
+        return decide
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
