@@ -299,6 +299,8 @@ def build_gateway(rt: Runtime, *, direction: str, max_message_bytes: int,
 def serve(gateway: Gateway, socket: str) -> int:
     """Run libmilter's loop on ``socket`` (inet:PORT@HOST or unix:/path) until stopped."""
     Milter = _milter_module()
+    if gateway.pool is not None:
+        log.info("%d decision worker(s) ready", gateway.pool.start())
     install(gateway)
     Milter.factory = make_milter_class()
     log.info("sekisho milter on %s (direction %s, timeout %.0f s)", socket,
