@@ -36,7 +36,9 @@ GRANTED = APPROVED  # the stored state of a granted request (kept from issue 3)
 
 KIND_CLASSIFICATION, KIND_EXPORT = "classification", "export"
 KIND_EXCEPTION, KIND_DISPOSAL = "exception", "disposal"
-KINDS = frozenset({KIND_CLASSIFICATION, KIND_EXPORT, KIND_EXCEPTION, KIND_DISPOSAL})
+KIND_MAIL_RELEASE = "mail_release"  # releasing a quarantined message (issue 7, item 4)
+KINDS = frozenset({KIND_CLASSIFICATION, KIND_EXPORT, KIND_EXCEPTION, KIND_DISPOSAL,
+                   KIND_MAIL_RELEASE})
 MAX_REASON_CHARS = 2000
 
 # Who may decide each kind. Every kind needs an approver today (Saitama 第2 1(6): the approval

@@ -32,6 +32,7 @@ from core.roles import APPROVER, RECORDS_OFFICER, SECURITY_ADMIN
 from core.states import DOC_QUARANTINED
 from service.approvals import (
     APPROVED,
+    KIND_MAIL_RELEASE,
     PENDING,
     register_decision_handler,
     request_approval,
@@ -43,7 +44,6 @@ from service.models import Approval, Document, User
 from service.versions import read_version, record_blob
 
 KIND_MAIL_QUARANTINE = "mail_quarantine"
-KIND_MAIL_RELEASE = "mail_release"  # the approval kind (service.approvals)
 OBJECT_TYPE = "mail_quarantine"
 ORIGINAL = "original"
 MESSAGE_RFC822 = "message/rfc822"

@@ -208,6 +208,10 @@ def test_refused_message_is_quarantined_and_released_by_another_approver(
     # Not granted yet: nobody reads it.
     early = client.get(f"/v1/mail/quarantine/{item_id}/original", headers=requester)
     assert early.status_code == 403 and early.get_json()["error"] == "release_not_granted"
+    # In the other approvers' inbox, by kind; never decidable by its requester.
+    inbox = client.get("/v1/approvals", query_string={"kind": "mail_release"},
+                       headers=other).get_json()["approvals"]
+    assert [a["id"] for a in inbox] == [approval_id]
     # The requester holds the approver role but cannot grant their own request (SOD-01).
     own = client.post(f"/v1/approvals/{approval_id}/approve", json={}, headers=requester)
     assert own.status_code == 403 and own.get_json()["error"] == "separation_of_duties"
