@@ -56,6 +56,16 @@ def register_decision_handler(kind: str, handler: DecisionHandler) -> None:
     _HANDLERS[kind] = handler
 
 
+ExpiryHandler = Callable[[Session, Mac, Approval], None]
+_EXPIRY_HANDLERS: dict[str, ExpiryHandler] = {}
+
+
+def register_expiry_handler(kind: str, handler: ExpiryHandler) -> None:
+    """Run ``handler(session, mac, approval)`` when a request of ``kind`` expires undecided, so
+    that what waited on it (an export, a disposal) ends too instead of waiting forever."""
+    _EXPIRY_HANDLERS[kind] = handler
+
+
 def decision_handler(kind: str) -> DecisionHandler | None:
     return _HANDLERS.get(kind)
 
@@ -110,6 +120,8 @@ def _expire(session: Session, mac: Mac, approval: Approval, now: datetime) -> No
                           "requested_by": approval.requested_by_id,
                           "expires_at": approval.expires_at.isoformat() + "Z"
                           if approval.expires_at else None})
+    if (handler := _EXPIRY_HANDLERS.get(approval.kind)) is not None:
+        handler(session, mac, approval)
 
 
 def expire_overdue(session: Session, mac: Mac, now: datetime | None = None) -> int:

@@ -40,7 +40,12 @@ from core.profiles import Profile
 from core.roles import APPROVER, AUDITOR, RECORDS_OFFICER, SECURITY_ADMIN
 from core.settings import Settings, load_settings
 from core.states import DOC_ERASED, JOB_QUEUED, JOB_RUNNING
-from service.approvals import KIND_DISPOSAL, register_decision_handler, request_approval
+from service.approvals import (
+    KIND_DISPOSAL,
+    register_decision_handler,
+    register_expiry_handler,
+    request_approval,
+)
 from service.audit import Mac, append_event
 from service.db import utcnow
 from service.erasure import (
@@ -62,7 +67,9 @@ OBJECT_TYPE = "disposal"
 REASONS = ("読後廃棄", "職務上不要", "契約終了")  # issue 6 item 5; DSP-01..DSP-14
 AWAITING_APPROVAL, AWAITING_WITNESS = "awaiting_approval", "awaiting_witness"
 APPROVED, RUNNING, DONE, FAILED, REJECTED = "approved", "running", "done", "failed", "rejected"
-STATES = (AWAITING_APPROVAL, AWAITING_WITNESS, APPROVED, RUNNING, DONE, FAILED, REJECTED)
+EXPIRED = "expired"  # its approval request expired undecided
+STATES = (AWAITING_APPROVAL, AWAITING_WITNESS, APPROVED, RUNNING, DONE, FAILED, REJECTED,
+          EXPIRED)
 # An export still able to release the content (issue 6 item 5: refused while open).
 OPEN_EXPORT_STATES = ("awaiting_approval", "ready", "delivered")
 WITNESS_ROLES = frozenset({APPROVER, RECORDS_OFFICER, SECURITY_ADMIN, AUDITOR})  # DSP-12
@@ -264,7 +271,19 @@ def _on_disposal_decided(session: Session, approval: Approval, approver: User,
         enqueue_after_commit(session, disposal.id)
 
 
+def _on_disposal_approval_expired(session: Session, mac: Mac, approval: Approval) -> None:
+    """A disposal whose approval expired undecided ends; records staff ask again."""
+    disposal = session.get(Disposal, approval.object_id, with_for_update=True)
+    if disposal is None or disposal.state != AWAITING_APPROVAL:
+        return
+    disposal.state = EXPIRED
+    append_event(session, mac, actor=SYSTEM_ACTOR, action="disposal.expired",
+                 object_type=OBJECT_TYPE, object_id=disposal.id,
+                 details={"approval": approval.id})
+
+
 register_decision_handler(KIND_DISPOSAL, _on_disposal_decided)
+register_expiry_handler(KIND_DISPOSAL, _on_disposal_approval_expired)
 
 
 def approver_of(session: Session, disposal: Disposal) -> User | None:

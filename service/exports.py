@@ -36,7 +36,7 @@ from core.roles import REVIEWERS
 from core.states import DOC_ERASED, DOC_PROCESSED
 from keys.export import ExportFormat
 from service import approvals
-from service.audit import append_event
+from service.audit import Mac, append_event
 from service.db import utcnow
 from service.erasure import EraseRequest, RecordSigner, default_record_signer, erase_document
 from service.exchange import record_exchange, record_of_export, update_exchange
@@ -57,6 +57,7 @@ log = logging.getLogger("sekisho.exports")
 
 DENIED, AWAITING, REJECTED = "denied", "awaiting_approval", "rejected"
 APPROVED = "approved"  # every approval granted; the requester makes the package
+EXPIRED = "expired"  # an approval it waited for expired undecided
 READY, DELIVERED, CONFIRMED, ERASED = "ready", "delivered", "confirmed", "erased"
 DOWNLOADABLE = frozenset({READY, DELIVERED})
 FORMATS = tuple(f.value for f in ExportFormat)
@@ -337,7 +338,18 @@ def package_approved(rt: Runtime, session: Session, export: Export,
     return password
 
 
+def on_export_approval_expired(session: Session, mac: Mac, approval: Approval) -> None:
+    """An export waiting for an approval that expired ends: the requester asks again."""
+    export = session.get(Export, approval.object_id, with_for_update=True)
+    if export is None or export.state != AWAITING:
+        return
+    _set_state(session, export, EXPIRED)
+    append_event(session, mac, actor="system", action="export.expired",
+                 object_type="export", object_id=export.id, details={"approval": approval.id})
+
+
 approvals.register_decision_handler(approvals.KIND_EXPORT, on_export_decided)
+approvals.register_expiry_handler(approvals.KIND_EXPORT, on_export_approval_expired)
 
 
 # -- download, 読後廃棄, delivery confirmation ------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from celery.signals import worker_ready, worker_shutting_down
 
 from core.settings import load_settings
+from service.approvals import expire_overdue
 from service.disposals import enqueue_disposal, sweep_disposals
 from service.exports import erase_expired_exports
 from service.jobs import run_job, sweep_stalled
@@ -58,6 +59,9 @@ def _sweep_forever(rt: Runtime) -> None:
                 log.warning("re-queued %d stalled disposal(s)", len(disposals))
             # 読後廃棄 deadlines pass without anyone asking: erase those packages now.
             erase_expired_exports(rt)
+            # Approvals expire on their own; what waited on them (exports, disposals) ends.
+            with rt.sessions.begin() as session:
+                expire_overdue(session, rt.audit_mac)
         except Exception:
             log.exception("stalled-job sweep failed; trying again")
         _stop.wait(interval)

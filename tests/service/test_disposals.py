@@ -345,3 +345,24 @@ def test_a_real_worker_runs_the_approved_disposal(
             os.killpg(worker.pid, 15)
             worker.wait(15)
     assert len(erasures_of(rt, ids)) == 5
+
+
+def test_a_disposal_whose_approval_expires_ends_expired(
+        client: Any, rt: Runtime, people: dict[str, Headers],
+        store: Callable[..., list[str]]) -> None:
+    from datetime import timedelta
+
+    from service.approvals import expire_overdue
+    from service.db import utcnow
+    from service.models import Approval
+
+    created = ask(client, people["officer"], document_ids=store(2)).get_json()
+    with rt.sessions.begin() as session:
+        session.get_one(Approval, created["approval"]["id"]).expires_at = (
+            utcnow() - timedelta(minutes=1))
+    with rt.sessions.begin() as session:  # what the worker's sweeper does
+        assert expire_overdue(session, rt.audit_mac) == 1
+    body = client.get(f"/v1/disposals/{created['id']}", headers=people["officer"]).get_json()
+    assert body["state"] == "expired" and body["erased"] == 0
+    assert approve(client, people["approver"], created["approval"]["id"]).status_code == 409
+    assert run_disposal(rt, created["id"]) == "skipped"

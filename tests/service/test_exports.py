@@ -408,3 +408,27 @@ def test_bundle_of_two_takes_the_strictest_label(
     opened = open_package(tmp_path, package, password=body["password"])
     with zipfile.ZipFile(io.BytesIO(opened)) as archive:
         assert len(archive.namelist()) == 2
+
+
+def test_an_export_whose_approval_expires_ends_expired(
+        client: Any, rt: Any, chiba: dict[str, str], approver: dict[str, str]) -> None:
+    """Approvals expire (issue 6, item 3); the export waiting on one ends with it instead of
+    waiting forever, and the exchange record says so."""
+    from service.approvals import expire_overdue
+
+    doc_id = processed_pdf(client, rt, chiba)
+    set_label(rt, doc_id, "C2")
+    body = export(client, chiba, [doc_id], method="download").get_json()
+    assert body["state"] == "awaiting_approval"
+    with rt.sessions.begin() as session:
+        for approval in session.scalars(select(Approval).where(
+                Approval.object_id == body["id"])):
+            approval.expires_at = utcnow() - timedelta(minutes=1)
+    with rt.sessions.begin() as session:  # what the worker's sweeper does
+        assert expire_overdue(session, rt.audit_mac) == 1
+    after = client.get(f"/v1/exports/{body['id']}", headers=chiba).get_json()
+    assert after["state"] == "expired"
+    late = client.post(f"/v1/approvals/{body['approval_ids'][0]}/approve", headers=approver)
+    assert late.status_code == 409 and late.get_json()["error"] == "approval_expired"
+    with rt.sessions() as session:
+        assert session.get_one(ExchangeRecord, after["exchange_record_id"]).outcome == "expired"
