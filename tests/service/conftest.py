@@ -175,3 +175,15 @@ def wait_for_state(client: Any, headers: dict[str, str], doc_id: str,
             return body
         time.sleep(0.1)
     raise AssertionError(f"document {doc_id} stuck in {body.get('state')}: {body.get('job')}")
+
+
+def run_pending_jobs(rt: Any) -> None:
+    """Run every queued pipeline job in this process (tests that need processed documents
+    without a worker)."""
+    from service.jobs import run_job
+    from service.models import Job
+
+    with rt.sessions() as session:
+        ids = [j.id for j in session.query(Job).filter_by(state="queued").all()]
+    for job_id in ids:
+        run_job(rt, job_id)

@@ -8,9 +8,8 @@ from typing import Any
 import pikepdf
 import pytest
 
-from service.jobs import run_job
-from service.models import Job
 from tests.fixtures.pdfgen import make_text_pdf
+from tests.service.conftest import run_pending_jobs
 
 
 @pytest.fixture
@@ -21,13 +20,6 @@ def alice(make_user: Any) -> dict[str, str]:
 @pytest.fixture
 def bob(make_user: Any) -> dict[str, str]:
     return make_user("bob", "approver")
-
-
-def run_pending_jobs(rt: Any) -> None:
-    with rt.sessions() as session:
-        ids = [j.id for j in session.query(Job).filter_by(state="queued").all()]
-    for job_id in ids:
-        run_job(rt, job_id)
 
 
 def processed(client: Any, rt: Any, headers: dict[str, str], data: bytes,

@@ -30,22 +30,15 @@ from keys.primitives.asymmetric import PrivateKey
 from keys.sign import verification_certificates, verify_detached
 from service.db import utcnow
 from service.exports import erase_expired_exports
-from service.jobs import run_job
-from service.models import Approval, Document, Erasure, ExchangeRecord, Export, Job
+from service.models import Approval, Document, Erasure, ExchangeRecord, Export
 from tests.fixtures.pdfgen import make_text_pdf
+from tests.service.conftest import run_pending_jobs
 
 SAITAMA, CHIBA = "saitama-police-2023", "chiba-pref-2022"
 OUTSIDE = {"name": "山田太郎", "organisation": "株式会社山田商事", "email": "yamada@example.co.jp"}
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def run_pending_jobs(rt: Any) -> None:
-    with rt.sessions() as session:
-        ids = [j.id for j in session.query(Job).filter_by(state="queued").all()]
-    for job_id in ids:
-        run_job(rt, job_id)
 
 
 def processed_pdf(client: Any, rt: Any, headers: dict[str, str], text: str = "会議資料",

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.fixtures.pdfgen import make_text_pdf
-from tests.service.test_classification import processed, propose, run_pending_jobs
+from tests.service.conftest import run_pending_jobs
+from tests.service.test_classification import processed, propose
 
 
 @pytest.fixture

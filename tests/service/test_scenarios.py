@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from keys.export import open_export
 from service.disposals import run_disposal
-from service.jobs import run_job
-from service.models import Document, Job
+from service.models import Document
 from tests.fixtures.pdfgen import make_text_pdf
+from tests.service.conftest import run_pending_jobs
 
 SAITAMA, CHIBA = "saitama-police-2023", "chiba-pref-2022"
 FIRE, ISHIKAWA = "soka-yashio-fire", "ishikawa-police-contractor"
@@ -31,13 +31,6 @@ OUTSIDE = {"name": "山田太郎", "organisation": "株式会社山田商事", "
 
 
 # -- steps ---------------------------------------------------------------------------------
-
-
-def run_pending_jobs(rt: Any) -> None:
-    with rt.sessions() as session:
-        ids = [j.id for j in session.query(Job).filter_by(state="queued").all()]
-    for job_id in ids:
-        run_job(rt, job_id)
 
 
 def upload(client: Any, rt: Any, who: dict[str, str], text: str, name: str) -> dict[str, Any]:
