@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict, InvalidRequest
 from core.handling import ExportDecision
 from core.states import DOC_PROCESSED
-from keys.export import ExportFormat, export_file, parse_recipient
+from keys.export import ExportFormat, Recipient, export_file, parse_recipient
 from keys.sign import Signer, load_or_create_signer, sign_detached
 from service.api.documents import download_name
 from service.models import Document, Export
@@ -77,9 +77,9 @@ def sendable_file(session: Session, rt: Runtime, doc: Document) -> PackedFile:
                    code="not_processed")
 
 
-def _bundle(files: Sequence[PackedFile], export_id: str) -> PackedFile:
-    """Several documents travel as one ZIP inside the encryption (the ZIP is not the
-    protection: no ZIP password, no PPAP)."""
+def bundle_files(files: Sequence[PackedFile], zip_name: str) -> PackedFile:
+    """Several files travel as one ZIP inside the encryption (the ZIP is not the protection:
+    no ZIP password, no PPAP). Exports and the mail gateway alike."""
     if len(files) == 1:
         return files[0]
     out, seen = io.BytesIO(), set()
@@ -88,7 +88,7 @@ def _bundle(files: Sequence[PackedFile], export_id: str) -> PackedFile:
             name = item.name if item.name not in seen else f"{n}-{item.name}"
             seen.add(name)
             archive.writestr(name, item.data)
-    return PackedFile("", f"export-{export_id[:8]}.zip", out.getvalue(), "application/zip")
+    return PackedFile("", zip_name, out.getvalue(), "application/zip")
 
 
 def choose_format(requested: str | None, content: PackedFile, certificate_pem: str | None,
@@ -120,11 +120,10 @@ def private_tmp(rt: Runtime) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _encrypt(rt: Runtime, content: PackedFile, fmt: ExportFormat, certificate_pem: str | None,
-             signer: Signer | None) -> Package:
-    recipient = None
-    if certificate_pem and fmt is not ExportFormat.PDF:
-        recipient = parse_recipient(certificate_pem.encode())
+def encrypt_content(rt: Runtime, content: PackedFile, fmt: ExportFormat,
+                    recipient: Recipient | None, signer: Signer | None) -> Package:
+    """``content`` in the container ``fmt`` (for ``recipient``'s key, or with a generated
+    password), signed by ``signer`` when given; plaintext only in a private tmp dir."""
     with private_tmp(rt) as work:
         source, output = work / "content", work / "package"
         source.write_bytes(content.data)
@@ -138,14 +137,16 @@ def _encrypt(rt: Runtime, content: PackedFile, fmt: ExportFormat, certificate_pe
 
 def build_package(rt: Runtime, files: Sequence[PackedFile], decision: ExportDecision,
                   export: Export) -> Package:
-    content = _bundle(files, export.id)
+    content = bundle_files(files, f"export-{export.id[:8]}.zip")
     signer = load_or_create_signer(rt.settings.kek_dir, rt.kek) if decision.sign else None
     certificate = (export.recipient or {}).get("certificate_pem")
     # A requested container is honoured even where the policy would allow plain: asking for
     # encryption is never refused.
     if decision.encrypt or export.requested_format:
         fmt = choose_format(export.requested_format, content, certificate)
-        return _encrypt(rt, content, fmt, certificate, signer)
+        recipient = (parse_recipient(certificate.encode())
+                     if certificate and fmt is not ExportFormat.PDF else None)
+        return encrypt_content(rt, content, fmt, recipient, signer)
     plain = "zip" if content.content_type == "application/zip" and len(files) > 1 else "plain"
     signature = sign_detached(content.data, signer) if signer is not None else None
     return Package(content.name, content.data, content.content_type, plain, signature)

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import io
 import logging
 import mimetypes
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -62,12 +60,12 @@ from handlers import detect_content_type, read_label, write_label
 from handlers.base import LabelStamp
 from handlers.malware import scan_bytes
 from handlers.sanitise import sanitise_file
-from keys.export import ExportFormat, export_file, parse_recipient
+from keys.export import ExportFormat, parse_recipient
 from keys.export import Recipient as KeyRecipient
 from keys.sign import load_or_create_signer
 from service import approvals
 from service.exchange import record_exchange
-from service.export_package import private_tmp
+from service.export_package import Package, PackedFile, bundle_files, encrypt_content
 from service.mail.analysis import MailAnalysis, MailLimits, MailPart, MailRefused, analyse
 from service.mail.result import (
     ACCEPT_CODE,
@@ -92,10 +90,6 @@ BODY_ID, BODY_NAME = "body", "本文"
 GRANTED_EXPORT_STATES = ("approved", "ready", "delivered", "confirmed")
 C3_RULE, C3_REF = "mail_c3_external", "XFR-01 (issue 7: 機密性3 to an external recipient)"
 MAX_LINE_BYTES = 480  # RFC 5321 4.5.3.1.5: a reply line is at most 512 octets
-CMS_CONTENT_TYPE = "application/pkcs7-mime"
-CONTENT_TYPES = {ExportFormat.CMS: CMS_CONTENT_TYPE, ExportFormat.PDF: "application/pdf",
-                 ExportFormat.SEALED: "application/octet-stream"}
-SUFFIXES = {ExportFormat.CMS: ".p7m", ExportFormat.PDF: ".pdf", ExportFormat.SEALED: ".sealed"}
 ENCRYPTED_NOTICE = (
     "\n\n----\n[sekisho] 添付ファイルは規程により暗号化しました。開封用のパスワード等は送信者から"
     "別の経路でお知らせします。\n[sekisho] The attachments were encrypted as the policy "
@@ -525,16 +519,6 @@ def _serialise(message: EmailMessage) -> bytes:
 # -- rewrite: encrypted --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Sealed:
-    name: str
-    data: bytes = field(repr=False)
-    content_type: str
-    format: ExportFormat
-    signature: bytes | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-
-
 def _encrypted(ctx: Context, decisions: dict[str, ExportDecision],
                reasons: list[dict[str, Any]], *, bcc_rewrite: bool) -> Outcome:
     analysis = ctx.analysis
@@ -562,39 +546,24 @@ def _encrypted(ctx: Context, decisions: dict[str, ExportDecision],
             "message": "添付ファイルを無害化・ラベル付与の上暗号化した"
                        + ("。パスワードは送信者へ別途通知" if notifications else ""),
             "message_en": f"attachments sanitised, labelled and encrypted "
-                          f"({sealed.format.value if sealed else 'none'})"
+                          f"({sealed.format if sealed else 'none'})"
                           + ("; the password went to the sender" if notifications else "")}
     return Outcome("rewrite", [*reasons, note], _serialise(message), notifications)
 
 
-def _seal(ctx: Context, files: list[tuple[str, bytes]], sign: bool) -> Sealed:
-    name, data = files[0] if len(files) == 1 else ("attachments.zip", _zip(files))
-    mime = detect_content_type(data, name).mime
+def _seal(ctx: Context, files: list[tuple[str, bytes]], sign: bool) -> Package:
+    """The attachments as one encrypted package, built like an export's (one ZIP inside the
+    encryption for several files)."""
+    packed = [PackedFile("", name, data, detect_content_type(data, name).mime)
+              for name, data in files]
+    content = bundle_files(packed, "attachments.zip")
     # CMS is made for one recipient's key; several external recipients share a password.
     recipient = recipient_key(ctx.rt, ctx.external[0]) if len(ctx.external) == 1 else None
     fmt = (ExportFormat.CMS if recipient is not None else
-           ExportFormat.PDF if mime == "application/pdf" else ExportFormat.SEALED)
+           ExportFormat.PDF if content.content_type == "application/pdf" else
+           ExportFormat.SEALED)
     signer = load_or_create_signer(ctx.rt.settings.kek_dir, ctx.rt.kek) if sign else None
-    with private_tmp(ctx.rt) as work:
-        source, output = work / "content", work / "package"
-        source.write_bytes(data)
-        result = export_file(source, output, fmt, recipient=recipient, signer=signer)
-        sealed = output.read_bytes()
-        signature = result.signature.read_bytes() if result.signature else None
-    stem = name if fmt is ExportFormat.PDF else name.rsplit(".", 1)[0]
-    out_name = stem if stem.endswith(SUFFIXES[fmt]) else stem + SUFFIXES[fmt]
-    return Sealed(out_name, sealed, CONTENT_TYPES[fmt], fmt, signature, result.password)
-
-
-def _zip(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """Several attachments travel as one ZIP INSIDE the encryption (no ZIP password)."""
-    out, seen = io.BytesIO(), set()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, (name, data) in enumerate(files, 1):
-            unique = name if name not in seen else f"{n}-{name}"
-            seen.add(unique)
-            archive.writestr(unique, data)
-    return out.getvalue()
+    return encrypt_content(ctx.rt, content, fmt, recipient, signer)
 
 
 KEPT_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
@@ -602,7 +571,7 @@ KEPT_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
 
 
 def _rebuilt(ctx: Context, analysis: MailAnalysis, body: str,
-             sealed: Sealed | None) -> EmailMessage:
+             sealed: Package | None) -> EmailMessage:
     """A new message: the original's addressing headers, a text body, the package."""
     message = EmailMessage()
     for name in KEPT_HEADERS:
@@ -619,11 +588,11 @@ def _rebuilt(ctx: Context, analysis: MailAnalysis, body: str,
     return message
 
 
-def _password_notice(ctx: Context, sealed: Sealed) -> Notification:
+def _password_notice(ctx: Context, sealed: Package) -> Notification:
     """The password goes to the SENDER only, in a separate message (PPAP abolished)."""
     sender = ctx.envelope.mail_from or ""
     subject = "[sekisho] 暗号化した添付ファイルのパスワード / password of the encrypted attachment"
-    body = (f"送信したメールの添付ファイルは暗号化しました ({sealed.format.value})。\n"
+    body = (f"送信したメールの添付ファイルは暗号化しました ({sealed.format})。\n"
             f"件名: {ctx.analysis.subject if ctx.analysis else ''}\n"
             f"宛先: {', '.join(ctx.external)}\n"
             f"添付ファイル: {sealed.name}\n"
