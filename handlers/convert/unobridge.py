@@ -24,6 +24,7 @@ becomes the ``encrypted`` error, anything else a failed load.
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -235,22 +236,45 @@ def serve(office: Office, inp: BinaryIO, out: BinaryIO) -> None:
         write_frame(out, result)
 
 
+PARENT_CHECK_SECONDS = 2.0
+
+
+def _stop_office(office: Office) -> None:
+    try:
+        office.desktop.terminate()
+    except Exception:  # noqa: S110 - soffice may already be gone
+        pass
+    try:
+        office.process.kill()  # terminate() can leave a headless soffice running
+    except OSError:
+        pass
+
+
+def _watch_parent(office: Office, parent: int) -> None:
+    """Leave no soffice behind a parent that died without closing our stdin (SIGKILL, or a
+    copy of the pipe inherited by a forked child): once re-parented, stop and exit."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            _stop_office(office)
+            os._exit(0)
+
+
 def main(argv: list[str]) -> int:
     soffice, profile_url, pipe = argv[1:4]
     out = sys.stdout.buffer
+    parent = os.getppid()
     try:
         office = Office(soffice, profile_url, pipe)
     except BridgeError as exc:
         write_frame(out, json.dumps({"ok": False, "error": exc.code}).encode())
         return 1
+    threading.Thread(target=_watch_parent, args=(office, parent), daemon=True).start()
     write_frame(out, json.dumps({"ok": True, "ready": True}).encode())
     try:
         serve(office, sys.stdin.buffer, out)
     finally:
-        try:
-            office.desktop.terminate()
-        except Exception:  # noqa: S110 - soffice may already be gone; the parent kills it
-            pass
+        _stop_office(office)
     return 0
 
 

@@ -134,3 +134,46 @@ def test_pdf_export_has_no_forms_or_actions(converter: OfficeConverter) -> None:
                  converter=converter)
     with pikepdf.open(io.BytesIO(pdf)) as document:
         assert "/AcroForm" not in document.Root  # ExportFormFields=False
+
+
+def test_soffice_does_not_outlive_a_parent_killed_outright(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker killed with SIGKILL runs no atexit, and a process it forked (a pool or fork
+    server) still holds the bridge's stdin, so no EOF comes: the bridge notices it was
+    re-parented and stops LibreOffice itself (it was left running, before)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    pid_file = tmp_path / "bridge.pid"
+    script = ("import time; from handlers.convert import OfficeConverter, to_pdf; "
+              "from tests.fixtures.officegen import make_docx; "
+              "from tests.handlers.convert.support import DOCX; c = OfficeConverter(); "
+              "to_pdf(make_docx(['x']), DOCX, converter=c); import os; "
+              f"kid = os.fork(); kid == 0 and (time.sleep(60), os._exit(0)); "
+              f"open({str(pid_file)!r}, 'w').write(str(c.pid)); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root)
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        assert parent.poll() is None
+        time.sleep(0.2)
+    bridge = int(pid_file.read_text())
+    group = [int(p) for p in subprocess.run(["pgrep", "-g", str(bridge)], capture_output=True,
+                                            text=True).stdout.split()]
+    assert len(group) >= 2  # the bridge and its soffice
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in group):
+        time.sleep(0.5)
+    assert not [p for p in group if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
