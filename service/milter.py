@@ -296,9 +296,23 @@ def build_gateway(rt: Runtime, *, direction: str, max_message_bytes: int,
                    pool=DecisionPool(workers) if workers > 0 else None)
 
 
+def _import_before_threads() -> None:
+    """Import what the callbacks use before libmilter starts its threads: a first import
+    inside a callback thread, racing a decision thread that imports too, is where a stuck
+    milter was seen under load (a hung import answers no SMTP client at all)."""
+    import email.feedparser
+    import email.headerregistry
+    import email.policy  # noqa: F401
+
+    import handlers.detect
+    import handlers.labelling
+    import handlers.mail.structure  # noqa: F401
+
+
 def serve(gateway: Gateway, socket: str) -> int:
     """Run libmilter's loop on ``socket`` (inet:PORT@HOST or unix:/path) until stopped."""
     Milter = _milter_module()
+    _import_before_threads()
     if gateway.pool is not None:
         log.info("%d decision worker(s) ready", gateway.pool.start())
     install(gateway)
