@@ -30,9 +30,16 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import ClassVar, Literal, Self
 
-from core.errors import ContentRejected, RefusedByProfile, UnsupportedContent, VerificationFailed
+from core.errors import (
+    ContentRejected,
+    RefusedByProfile,
+    SekishoError,
+    UnsupportedContent,
+    VerificationFailed,
+)
 from handlers.detect import detect
 from handlers.findings import POLYGLOT
+from handlers.limits import LabelTooLarge
 
 #: What a profile does with content that is reported rather than removed (tracked changes,
 #: hidden sheets or text): keep it and report it, or refuse the file (issue 4).
@@ -149,6 +156,15 @@ class Inspection:
             "properties": dict(self.properties),
             "notices": dict(self.notices),
         }
+
+
+def unlabellable(exc: SekishoError) -> SekishoError:
+    """A file given to ``write_label`` that does not even open: it is not a verified clean
+    file, so it gets the same refusal as one that fails verification. A label too large to
+    embed keeps its own code: the file is not at fault."""
+    if isinstance(exc, (VerificationFailed, LabelTooLarge)):
+        return exc
+    return VerificationFailed(f"the file to label does not open ({exc.code})")
 
 
 class Handler(ABC):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pikepdf import Name, Pdf
 
-from core.errors import VerificationFailed
-from handlers.base import Handler, Inspection, LabelStamp, PropertyValue
+from core.errors import ContentRejected, UnsupportedContent, VerificationFailed
+from handlers.base import Handler, Inspection, LabelStamp, PropertyValue, unlabellable
 from handlers.labelcodec import decode_label, encode_label
 from handlers.pdf import policy
 from handlers.pdf.document import PDF_MIME, open_pdf, pdf_errors, save_pdf
@@ -125,10 +125,13 @@ class PdfHandler(Handler):
 
     @classmethod
     def write_label(cls, cleaned: bytes, stamp: LabelStamp) -> bytes:
-        # Refuse to label anything that is not already a verified clean PDF, then verify the
-        # labelled output again: it must differ from the clean file only by the label.
-        cls.verify(cleaned)
-        labelled = embed_label(cleaned, stamp)
+        # What leaves is verified on a fresh parse: the labelled file, which must differ
+        # from the clean one by the label alone (see OoxmlHandler.write_label for why the
+        # input is not verified first as well).
+        try:
+            labelled = embed_label(cleaned, stamp)
+        except (ContentRejected, UnsupportedContent) as exc:
+            raise unlabellable(exc) from exc
         cls.verify(labelled)
         with open_pdf(labelled) as pdf, pdf_errors("inspected"):
             pages, stamped = len(pdf.pages), stamped_pages(pdf)

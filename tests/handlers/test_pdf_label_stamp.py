@@ -294,3 +294,22 @@ def test_a_stamp_stream_cannot_hide_inside_the_page_content() -> None:
 
     with pytest.raises(VerificationFailed, match="additional_actions"):
         PdfHandler.verify(_with(_clean(make_text_pdf("x")), plant))
+
+
+def test_a_stamp_text_seen_before_reuses_its_font_subset(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Subsetting the font is most of the cost of labelling a small PDF: a process makes
+    each glyph set's program once; a new text still gets a subset of its own."""
+    import handlers.pdf.stamp as stamp_module
+
+    cleaned = _clean(make_text_pdf("字形の再利用", pages=1))
+    first = PdfHandler.write_label(cleaned, STAMP)
+    made: list[int] = []
+    real_subset = stamp_module.subset
+    monkeypatch.setattr(stamp_module, "subset",
+                        lambda font, gids: made.append(len(gids)) or real_subset(font, gids))
+    assert PdfHandler.write_label(cleaned, STAMP) == first
+    assert made == []
+    other = LabelStamp(LABEL, visible="極秘　新しい文字列ゑ")
+    PdfHandler.write_label(cleaned, other)
+    assert made, "a text with new glyphs was stamped with a stale subset"
