@@ -14,6 +14,7 @@ the sanitiser's own limits stop it; the message has already been answered 451.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,12 +27,12 @@ if TYPE_CHECKING:
 _worker_runtime: Runtime | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(milter_pid: int) -> None:
     """Everything a first decision would otherwise pay for (seconds): the runtime, the
     decision modules and the sanitiser's own fork server."""
     global _worker_runtime
-    import os
-
+    threading.Thread(target=_exit_with, args=(milter_pid,), name="milter-watch",
+                     daemon=True).start()
     from handlers.isolation import run_isolated
     from service.mail import inbound, outbound  # noqa: F401
     from service.runtime import build_runtime
@@ -40,8 +41,37 @@ def _start_worker() -> None:
     run_isolated(os.getpid)
 
 
+def _exit_with(milter_pid: int) -> None:
+    """End this worker when the milter process is gone, however it went (SIGKILL included).
+
+    A worker's parent is the pool's fork server, not the milter, and the pool's call queue
+    is a pipe whose write end every worker holds too: nothing else tells a worker that the
+    milter died, and it (with the sanitiser's fork server it started) would wait forever.
+    Nothing is lost: a decision in flight belonged to a message the MTA keeps (fail closed)."""
+    import select
+    import time
+
+    try:
+        watched = os.pidfd_open(milter_pid)
+    except (AttributeError, OSError):  # no pidfd (old kernel): look once a second
+        while _alive(milter_pid):
+            time.sleep(1.0)
+        os._exit(0)
+    select.select([watched], [], [])  # readable once the process has exited
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else: not ours, but alive
+        return True
+    return True
+
+
 def _started(pause: float) -> int:
-    import os
     import time
 
     time.sleep(pause)  # held briefly, so that each start task lands on a worker of its own
@@ -72,7 +102,7 @@ class DecisionPool:
                 # the threaded libmilter process.
                 self._pool = ProcessPoolExecutor(
                     self._workers, mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=_start_worker)
+                    initializer=_start_worker, initargs=(os.getpid(),))
             return self._pool
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
