@@ -21,7 +21,7 @@ import socket as pysocket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from service.mail.result import (
@@ -33,6 +33,7 @@ from service.mail.result import (
     MailResult,
     tempfail,
 )
+from service.mail.unread import record_unread_refusal
 from service.milter_policy import (
     Decider,
     Direction,
@@ -187,8 +188,9 @@ def make_milter_class() -> type:
                 return Milter.CONTINUE  # type: ignore[no-any-return]
             message.add(size)
             if message.size > _gw().max_message_bytes:
-                # What bad input gets: a clear answer, not a 64 MB message held in memory.
-                self._reply(TOO_BIG_CODE, TOO_BIG_STATUS, _too_big(message))
+                # What bad input gets: a clear answer, not a 64 MB message held in memory;
+                # and, like every message, an exchange record.
+                self._reply(TOO_BIG_CODE, TOO_BIG_STATUS, self._too_big(message))
                 self.message = None
                 return Milter.REJECT  # type: ignore[no-any-return]
             keep(message)
@@ -258,6 +260,18 @@ def make_milter_class() -> type:
                 self.addheader(name, value.replace("\r", "").replace("\n", " "))
             return Milter.ACCEPT  # type: ignore[no-any-return]
 
+        def _too_big(self, message: _Message) -> MailResult:
+            gw = _gw()
+            refusal = _too_big(message)
+            direction = choose_direction(gw.direction, message.mail_from, gw.internal_domains)
+            record_id = record_unread_refusal(
+                gw.rt, direction, Envelope(message.mail_from, tuple(message.rcpt_to),
+                                           self.client),
+                outcome="reject", reasons=list(refusal.reasons))
+            log.info("milter: %s %s -> reject, too large (record %s)", direction,
+                     message.mail_from, record_id)
+            return replace(refusal, record_id=record_id)
+
         def _reply_result(self, result: MailResult) -> None:
             if result.decision == "reject":
                 code = result.smtp_code if 500 <= result.smtp_code < 600 else REJECT_CODE
@@ -283,7 +297,9 @@ def _too_big(message: _Message) -> MailResult:
     return MailResult("reject", TOO_BIG_CODE, TOO_BIG_STATUS,
                       f"メールの大きさが上限({limit}バイト)を超えています",
                       f"the message is larger than the gateway accepts ({limit} bytes)",
-                      reasons=[{"code": "message_too_large", "ref": "issue 7 (bad input)"}])
+                      reasons=[{"rule": "message_too_large", "outcome": "deny",
+                                "ref": "issue 7 (bad input)",
+                                "message": f"larger than {limit} bytes: not read"}])
 
 
 def _gw() -> Gateway:

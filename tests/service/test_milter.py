@@ -7,8 +7,10 @@ test_postfix_e2e.py); everything else is the product code, in its own process.""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -96,8 +98,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def milter_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    tmp = tmp_path_factory.mktemp("milter")
+def milter_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("milter")
+
+
+@pytest.fixture(scope="module")
+def milter_port(milter_home: Path) -> Iterator[int]:
+    tmp = milter_home
     port, closed = free_port(), free_port()  # nothing listens on `closed`: the relay is down
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKISHO_")}
     env.update(SEKISHO_DATA_DIR=str(tmp / "var"), PYTHONPATH=str(ROOT))
@@ -225,10 +232,17 @@ def test_unsent_notification_tempfails_the_message(milter_port: int) -> None:
     assert not [a for a in actions if a[0] == C.SMFIR_REPLBODY]
 
 
-def test_message_over_the_size_limit_is_552(milter_port: int) -> None:
+def test_message_over_the_size_limit_is_552(milter_port: int, milter_home: Path) -> None:
     actions = converse(milter_port, "big", "x" * (MAX_BYTES + 70_000))
     assert reply_of(actions).startswith("552 5.3.4 ")
     assert converse(milter_port, "hello")[-1][0] == C.SMFIR_ACCEPT
+    # Refused unread, it still has its exchange record (every message writes one).
+    with sqlite3.connect(milter_home / "var" / "sekisho.db") as db:
+        rows = db.execute("SELECT source, outcome, reasons, requested_by FROM "
+                          "exchange_records WHERE outcome = 'reject'").fetchall()
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("mail_outbound", "reject", "a@police.pref.saitama.lg.jp")]
+    assert json.loads(rows[0][2])[0]["rule"] == "message_too_large"
 
 
 # --- the policy functions on their own -----------------------------------------------------------
