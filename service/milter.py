@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from service.mail.notify import Relay, send_notifications
 from service.mail.result import (
     REJECT_CODE,
     REJECT_STATUS,
@@ -38,12 +39,10 @@ from service.milter_policy import (
     Decider,
     Direction,
     FailurePolicy,
-    Relay,
     choose_direction,
     decide_in_time,
     header_edits,
     reply_lines,
-    send_notifications,
     split_message,
     spoofed_header_deletions,
 )
@@ -397,8 +396,7 @@ def cmd_milter(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    relay = Relay.parse(args.relay or os.environ.get("SEKISHO_SMTP_RELAY"),
-                        sender=os.environ.get("SEKISHO_MILTER_NOTIFY_FROM", ""))
+    relay = Relay.from_env(os.environ, args.relay)
     workers = args.workers if args.workers is not None else int(
         os.environ.get("SEKISHO_MILTER_WORKERS") or os.cpu_count() or 1)
     gateway = build_gateway(build_runtime(), direction=args.direction,

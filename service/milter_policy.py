@@ -1,24 +1,23 @@
 """What the milter does around a decision (issue 7, items 1 and 5), kept apart from pymilter
 so that it can be read and tested without an MTA: which direction a message goes, the
 decision in time or a temporary failure (fail closed), the ASCII-only SMTP reply, the header
-edits a rewritten message needs, and the notifications sent through the relay."""
+edits a rewritten message needs (the notifications and their relay: service.mail.notify)."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import re
-import smtplib
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import parseaddr
 from typing import TYPE_CHECKING, Literal
 
-from service.mail.result import MailResult, Notification, tempfail
+from service.mail.result import MailResult, tempfail
 
 if TYPE_CHECKING:
     from core.profiles import Profile
@@ -241,60 +240,3 @@ def spoofed_header_deletions(original: Sequence[tuple[str, str]]) -> list[Header
             seen[name.lower()] = seen.get(name.lower(), 0) + 1
             edits.append(HeaderEdit(name, seen[name.lower()], ""))
     return sorted(edits, key=lambda e: -e.index)
-
-
-# --- notifications -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Relay:
-    """Where notifications go (SEKISHO_SMTP_RELAY, host:port). It must not pass them through
-    this milter again: in Postfix, a smtpd port with ``smtpd_milters=`` empty."""
-
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = ""  # "" = the null sender: a notification never bounces back
-    timeout: float = 30.0
-
-    @classmethod
-    def parse(cls, text: str | None, sender: str = "") -> Relay:
-        if not text:
-            return cls(sender=sender)
-        host, _, port = text.rpartition(":")
-        if not host:
-            return cls(host=port, sender=sender)
-        return cls(host=host.strip("[]"), port=int(port), sender=sender)
-
-
-@dataclass
-class NotificationOutcome:
-    sent: list[str] = field(default_factory=list)
-    error: str | None = None
-
-
-def send_notifications(relay: Relay, notifications: Sequence[Notification]) -> NotificationOutcome:
-    """Send each notification as its own message (the password of an encrypted attachment
-    goes to the SENDER, never in the recipient's flow: PPAP abolished, issue 7 item 3).
-    The first failure stops: the caller then fails the original message (the sender must
-    get the password, or the message must not go)."""
-    from email.message import EmailMessage
-
-    outcome = NotificationOutcome()
-    if not notifications:
-        return outcome
-    try:
-        with smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout) as smtp:
-            for note in notifications:
-                msg = EmailMessage()
-                msg["From"] = relay.sender or "MAILER-DAEMON"
-                msg["To"] = note.to
-                msg["Subject"] = note.subject
-                msg["Date"] = formatdate(localtime=True)
-                msg["Message-ID"] = make_msgid("sekisho")
-                msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
-                msg.set_content(note.body)
-                smtp.send_message(msg, from_addr=relay.sender, to_addrs=[note.to])
-                outcome.sent.append(note.to)
-    except (OSError, smtplib.SMTPException) as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        log.error("notification not sent: %s", outcome.error)
-    return outcome

@@ -76,7 +76,7 @@ def serve_fake(port: int, relay_port: int) -> None:
     from core.settings import load_settings
     from service import milter
     from service.bootstrap import initialise
-    from service.milter_policy import Relay
+    from service.mail.notify import Relay
     from service.runtime import build_runtime
 
     settings = load_settings()
