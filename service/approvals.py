@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Forbidden, InvalidRequest, SeparationOfDutiesViolation
+from core.handling import rule_ids
 from core.profiles import Profile
 from core.roles import APPROVER
 from service.audit import Mac, append_event
@@ -225,6 +226,11 @@ def parse_exception(body: Any, profile: Profile) -> dict[str, Any]:
     rule, reason, days = body.get("rule"), body.get("reason"), body.get("valid_days")
     if not isinstance(rule, str) or not rule.strip() or len(rule.strip()) > MAX_RULE_CHARS:
         raise InvalidRequest(f"rule must be a rule id of at most {MAX_RULE_CHARS} characters")
+    if rule.strip() not in rule_ids(profile):
+        # An exception to a rule the profile does not have would be recorded, granted and
+        # never apply: refused at once, naming the rules there are.
+        raise InvalidRequest(f"profile {profile.id} has no rule {rule.strip()!r}; rules: "
+                             + ", ".join(sorted(rule_ids(profile))), code="unknown_rule")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidRequest("a reason is required for an exception", code="reason_required")
     maximum = profile.document.handling.exception_max_days

@@ -15,9 +15,16 @@ from core.handling.context import (
     destination_of,
 )
 from core.handling.decision import OUTCOMES, ExportDecision, Reason
-from core.handling.engine import decide_export, enforcement_of, viewer_may_access
+from core.handling.engine import (
+    BUILTIN_RULES,
+    decide_export,
+    enforcement_of,
+    rule_ids,
+    viewer_may_access,
+)
 
 __all__ = [
+    "BUILTIN_RULES",
     "OUTCOMES",
     "DocumentFacts",
     "ExportContext",
@@ -28,5 +35,6 @@ __all__ = [
     "decide_export",
     "destination_of",
     "enforcement_of",
+    "rule_ids",
     "viewer_may_access",
 ]

@@ -21,6 +21,20 @@ from core.profiles.schema import ExportRule
 GENERIC_APPROVER = "approver"
 
 
+#: The rules this engine itself applies (besides each profile's export_rules): the ids an
+#: exception (例外措置, Saitama 第2 3(2)) may name, with rule_ids().
+BUILTIN_RULES = frozenset({
+    "ceiling", "restriction:encrypt", "restriction:named_recipients_only",
+    "restriction:no_export", "restriction:no_internet", "restriction:permission",
+    "restriction:read_once", "restriction:restricted_viewers", "restriction:single_provision",
+})
+
+
+def rule_ids(profile: Profile) -> frozenset[str]:
+    """Every rule id a decision under ``profile`` can give as a reason."""
+    return BUILTIN_RULES | {rule.id for rule in profile.document.handling.export_rules}
+
+
 def enforcement_of(profile: Profile, restrictions: Iterable[str]) -> dict[str, frozenset[str]]:
     """Enforcement kind -> the restriction codes that demand it."""
     found: dict[str, set[str]] = {}

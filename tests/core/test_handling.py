@@ -168,3 +168,17 @@ def test_bad_context_is_a_clear_error() -> None:
         ExportContext((doc(profile),), "carrier-pigeon", OUTSIDE, STAFF)
     with pytest.raises(InvalidRequest, match="document_ids"):
         ExportContext((), "email", OUTSIDE, STAFF)
+
+
+def test_every_reason_the_engine_gives_is_a_rule_an_exception_may_name() -> None:
+    """BUILTIN_RULES is what POST /v1/exceptions accepts besides the profile's own rules:
+    a reason id added to the engine without it could never be excepted."""
+    import re
+    from pathlib import Path
+
+    import core.handling.engine as engine_module
+    from core.handling import BUILTIN_RULES
+
+    source = Path(engine_module.__file__).read_text(encoding="utf-8")
+    emitted = set(re.findall(r'Reason\(\s*"([^"]+)"', source))
+    assert emitted and emitted <= BUILTIN_RULES, emitted - BUILTIN_RULES

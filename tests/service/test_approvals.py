@@ -211,6 +211,18 @@ def test_exception_duration_is_bounded_by_the_profile(
     assert parse_exception(body, saitama)["valid_days"] == 31
 
 
+def test_an_exception_names_a_rule_the_profile_has(client: Any, alice: dict[str, str]) -> None:
+    unknown = client.post("/v1/exceptions", headers=alice,
+                          json={"rule": "no_such_rule", "reason": "r", "valid_days": 5})
+    assert unknown.status_code == 400
+    assert unknown.get_json()["error"] == "unknown_rule"
+    assert RULE in unknown.get_json()["message"]  # it lists the rules there are
+    builtin = client.post("/v1/exceptions", headers=alice,
+                          json={"rule": "restriction:permission", "reason": "r",
+                                "valid_days": 5})
+    assert builtin.status_code == 201
+
+
 def test_granted_exceptions_are_in_force_until_valid_until(
     client: Any, rt: Any, alice: dict[str, str], bob: dict[str, str]
 ) -> None:
