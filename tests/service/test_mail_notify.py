@@ -9,6 +9,7 @@ import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,26 +70,27 @@ def _server(inbox: Inbox, tls: tuple[Path, Path] | None) -> Any:
         require_starttls=False, authenticator=_authenticate, auth_require_tls=True)
 
 
-@pytest.fixture()
-def tls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+@contextmanager
+def _running(tls: tuple[Path, Path] | None) -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    controller = _server(inbox, certificate)
+    controller = _server(inbox, tls)
     controller.start()
     try:
         yield inbox, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def tls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+    with _running(certificate) as relay:
+        yield relay
 
 
 @pytest.fixture()
 def plain_relay() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    controller = _server(inbox, None)
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
+    with _running(None) as relay:
+        yield relay
 
 
 @needs_openssl
