@@ -61,14 +61,21 @@ def ocr_available() -> bool:
 
 def run_ocr(image_png: bytes) -> str:
     """Text tesseract reads in a PNG image. OcrFailed or OcrTimeout on failure."""
+    return tidy_ocr_text(run_tesseract(image_png).decode("utf-8", errors="replace"))
+
+
+def run_tesseract(image: bytes, *output: str) -> bytes:
+    """``tesseract stdin stdout`` (jpn, with eng when installed) over ``image``, with the
+    given output configs (none: plain text; ``pdf``: a PDF page). Nothing touches the
+    disk. OcrFailed or OcrTimeout on failure."""
     binary = shutil.which("tesseract")
     if binary is None or not ocr_available():
         raise OcrFailed("tesseract with the jpn model is not installed")
     languages = "jpn+eng" if "eng" in tesseract_languages() else "jpn"
     try:
         result = subprocess.run(
-            [binary, "stdin", "stdout", "-l", languages, "--psm", "3"],
-            input=image_png, capture_output=True, timeout=OCR_TIMEOUT_SECONDS,
+            [binary, "stdin", "stdout", "-l", languages, "--psm", "3", *output],
+            input=image, capture_output=True, timeout=OCR_TIMEOUT_SECONDS,
             env=_environment(), check=False,
         )
     except subprocess.TimeoutExpired as exc:
@@ -78,7 +85,7 @@ def run_ocr(image_png: bytes) -> str:
     if result.returncode != 0:
         # stderr may quote nothing of the image, but it is not ours to log either.
         raise OcrFailed(f"tesseract exited with status {result.returncode}")
-    return tidy_ocr_text(result.stdout.decode("utf-8", errors="replace"))
+    return result.stdout
 
 
 def tidy_ocr_text(text: str) -> str:
