@@ -4,6 +4,7 @@ Redis when SEKISHO_TEST_BROKER_URL is set), and real worker processes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -16,10 +17,13 @@ from typing import Any
 import pytest
 
 from core.settings import Settings, load_settings
-from service.accounts import create_token, create_user
+from core.states import DOC_PROCESSED
+from service.accounts import create_token, create_user, find_user
 from service.app import create_app
 from service.bootstrap import initialise
+from service.models import Document
 from service.runtime import Runtime, build_runtime
+from service.versions import record_blob
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_READY_TIMEOUT = 60.0
@@ -101,6 +105,28 @@ def make_user(rt: Runtime) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def stored(rt: Runtime, make_user: Any) -> Callable[..., str]:
+    """stored(original=b"...", sanitised=b"...") -> id of a processed document with those
+    versions in the encrypted store (no worker needed)."""
+    make_user("alice", "uploader")
+
+    def store(**versions: bytes) -> str:
+        data = versions.get("original", b"")
+        with rt.sessions.begin() as session:
+            doc = Document(id=str(uuid.uuid4()), owner_id=find_user(session, "alice").id,
+                           filename="報告書.txt", size=len(data),
+                           sha256=hashlib.sha256(data).hexdigest(), profile=rt.settings.profile,
+                           state=DOC_PROCESSED, findings=[], report={})
+            session.add(doc)
+            session.flush()
+            for kind, content in versions.items():
+                record_blob(session, doc.id, kind, rt.blobs.put_bytes(content), "text/plain")
+            return doc.id
+
+    return store
 
 
 def subprocess_env(service_env: dict[str, str], **extra: str) -> dict[str, str]:

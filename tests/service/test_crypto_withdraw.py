@@ -21,12 +21,10 @@ from sqlalchemy import select
 
 from core.errors import AlgorithmNotAllowed
 from core.settings import Settings
-from core.states import DOC_PROCESSED
 from keys import SealedWriter, new_data_key
 from keys.allowlist import DEFAULT_ALLOWLIST, active_allowlist, install_allowlist, require
 from keys.migrate import object_algorithms
 from keys.sealed_format import SUITES
-from service.accounts import find_user
 from service.audit import verify_chain
 from service.blobstore import StoredBlob
 from service.bootstrap import initialise
@@ -34,9 +32,9 @@ from service.crypto_admin import main
 from service.crypto_migration import MIGRATE_PART, migrate_withdrawn
 from service.erasure import SqlKeyStore
 from service.jobs import run_job
-from service.models import AuditEvent, Blob, Document, ObjectKey, WithdrawnAlgorithm
+from service.models import AuditEvent, Blob, ObjectKey, WithdrawnAlgorithm
 from service.runtime import Runtime, build_runtime
-from service.versions import read_version, record_blob
+from service.versions import read_version
 from service.withdrawals import StoredObject, blob_algorithms
 from tests.fixtures.softhsm import SoftHsmToken, softhsm, softhsm_token  # noqa: F401
 from tests.service.conftest import ROOT, subprocess_env
@@ -60,27 +58,6 @@ def cli_env(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv(name)
     for name, value in service_env.items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def stored(rt: Runtime, make_user: Any) -> Callable[..., str]:
-    """stored(original=b"...", sanitised=b"...") -> id of a document with those versions."""
-    make_user("alice", "uploader")
-
-    def store(**versions: bytes) -> str:
-        data = versions.get("original", b"")
-        with rt.sessions.begin() as session:
-            doc = Document(id=str(uuid.uuid4()), owner_id=find_user(session, "alice").id,
-                           filename="報告書.txt", size=len(data),
-                           sha256=hashlib.sha256(data).hexdigest(), profile=rt.settings.profile,
-                           state=DOC_PROCESSED, findings=[], report={})
-            session.add(doc)
-            session.flush()
-            for kind, content in versions.items():
-                record_blob(session, doc.id, kind, rt.blobs.put_bytes(content), "text/plain")
-            return doc.id
-
-    return store
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:

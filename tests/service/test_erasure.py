@@ -11,7 +11,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,6 @@ from sqlalchemy import select
 
 import service.erasure as erasure_module
 from core.errors import KeyUnavailable
-from core.states import DOC_PROCESSED
 from keys.wrapped import WrappedKey
 from service.accounts import find_user
 from service.api.erasures import SIGNER_EXTENSION
@@ -35,7 +33,6 @@ from service.audit import verify_chain
 from service.erasure_record import certificate_sha256
 from service.models import AuditEvent, Blob, Document, Erasure, ObjectKey
 from service.runtime import Runtime
-from service.versions import record_blob
 
 MARKER = "個人番号の目印 PLAINTEXT-MARKER-7f3a9c".encode()
 OPENSSL = shutil.which("openssl")
@@ -77,28 +74,6 @@ def officer(make_user: Any, signer: EcdsaCmsSigner) -> dict[str, str]:
 @pytest.fixture
 def auditor(make_user: Any) -> dict[str, str]:
     return dict(make_user("audrey", "auditor"))
-
-
-@pytest.fixture
-def stored(rt: Runtime, make_user: Any) -> Callable[..., str]:
-    """stored(original=b"...", sanitised=b"...") -> id of a processed document with those
-    versions in the encrypted store (no worker needed)."""
-    make_user("alice", "uploader")
-
-    def store(**versions: bytes) -> str:
-        data = versions.get("original", b"")
-        with rt.sessions.begin() as session:
-            doc = Document(id=str(uuid.uuid4()), owner_id=find_user(session, "alice").id,
-                           filename="報告書.txt", size=len(data),
-                           sha256=hashlib.sha256(data).hexdigest(), profile=rt.settings.profile,
-                           state=DOC_PROCESSED, findings=[], report={})
-            session.add(doc)
-            session.flush()
-            for kind, content in versions.items():
-                record_blob(session, doc.id, kind, rt.blobs.put_bytes(content), "text/plain")
-            return doc.id
-
-    return store
 
 
 def wrapped_keys(rt: Runtime, document_id: str) -> dict[str, bytes]:
