@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.mailgen import make_eml  # noqa: E402
+from tests.fixtures.milterproc import milter_process  # noqa: E402
 from tests.fixtures.officegen import make_docx  # noqa: E402
 from tests.fixtures.pdfgen import make_text_pdf  # noqa: E402
 from tests.fixtures.postfix import (  # noqa: E402
@@ -93,20 +94,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def start_milter(data_dir: Path, port: int, relay_port: int, log: Path) -> subprocess.Popen[bytes]:
+def milter_env(data_dir: Path, relay_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKISHO_")}
     env.update(SEKISHO_DATA_DIR=str(data_dir), SEKISHO_NER="0", PYTHONPATH=str(ROOT),
                SEKISHO_SMTP_RELAY=f"127.0.0.1:{relay_port}")
     subprocess.run([sys.executable, "-m", "service.cli", "init", "--quiet"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "milter", "--socket",
-                             f"inet:{port}@127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    from tests.service.test_milter import wait_for_port
-
-    wait_for_port(port, proc, log)
-    return proc
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,15 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     milter_port = free_port()
     try:
         with running_postfix(milter_port) as postfix:
-            proc = start_milter(work / "var", milter_port, postfix.plain_port,
-                                work / "milter.log")
-            try:
+            command = [sys.executable, "-m", "service.cli", "milter", "--socket",
+                       f"inet:{milter_port}@127.0.0.1"]
+            with milter_process(command, milter_env(work / "var", postfix.plain_port),
+                                milter_port, work / "milter.log"):
                 plain, plain_rate = run_port(postfix.plain_port, raw, args.messages,
                                              args.warmup)
                 gated, gated_rate = run_port(postfix.port, raw, args.messages, args.warmup)
-            finally:
-                proc.terminate()
-                proc.wait(10)
             log_text = (work / "milter.log").read_text(errors="replace")
     finally:
         shutil.rmtree(work, ignore_errors=True)

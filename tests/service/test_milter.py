@@ -11,7 +11,6 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from service.milter_policy import (
     header_edits,
     reply_lines,
 )
+from tests.fixtures.milterproc import milter_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SECONDS = 30.0
@@ -108,34 +108,10 @@ def milter_port(milter_home: Path) -> Iterator[int]:
     port, closed = free_port(), free_port()  # nothing listens on `closed`: the relay is down
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKISHO_")}
     env.update(SEKISHO_DATA_DIR=str(tmp / "var"), PYTHONPATH=str(ROOT))
-    log = open(tmp / "milter.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-c",
-         f"from tests.service.test_milter import serve_fake; serve_fake({port}, {closed})"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, proc, tmp / "milter.log")
+    command = [sys.executable, "-c",
+               f"from tests.service.test_milter import serve_fake; serve_fake({port}, {closed})"]
+    with milter_process(command, env, port, tmp / "milter.log"):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the milter exited:\n" + log.read_text(errors="replace"))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the milter did not listen:\n" + log.read_text(errors="replace"))
 
 
 def converse(port: int, subject: str, body: str = "hello\r\n",

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.mailgen import make_eml
+from tests.fixtures.milterproc import milter_process
 from tests.fixtures.officegen import make_docx
 from tests.fixtures.postfix import (
     PostfixInstance,
@@ -58,23 +59,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostfixInstanc
                    env=env, check=True, capture_output=True)
     with running_postfix(milter_port) as postfix:
         env["SEKISHO_SMTP_RELAY"] = f"127.0.0.1:{postfix.plain_port}"
-        log = open(tmp / "milter.log", "wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "milter", "--socket",
-             f"inet:{milter_port}@127.0.0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [sys.executable, "-m", "service.cli", "milter", "--socket",
+                   f"inet:{milter_port}@127.0.0.1"]
         try:
-            from tests.service.test_milter import wait_for_port
-
-            wait_for_port(milter_port, proc, tmp / "milter.log")
-            yield postfix
+            with milter_process(command, env, milter_port, tmp / "milter.log"):
+                yield postfix
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
             print((tmp / "milter.log").read_text(errors="replace")[-4000:])
 
 
