@@ -54,6 +54,7 @@ bench: $(NERSTAMP)
 	$(PY) -m bench.disposal $(DISPOSAL_BENCH_ARGS)
 	$(PY) -m bench.handling
 	$(PY) -m bench.mail $(MAIL_BENCH_ARGS)
+	$(PY) -m bench.mail --socket unix $(MAIL_BENCH_ARGS)
 
 # Classifier quality on the synthetic evaluation set (issue 3): reports, exits 0;
 # EVAL_ARGS=--check makes a missed target fail.

@@ -14,13 +14,11 @@ tempfails that message and the process keeps serving the others.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
-import socket as pysocket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +45,7 @@ from service.milter_policy import (
     spoofed_header_deletions,
 )
 from service.milter_pool import DecisionPool
+from service.milter_socket import DEFAULT_SOCKET_MODE, socket_mode, tuned_listener
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -329,8 +328,9 @@ def _import_before_threads() -> None:
     import handlers.mail.structure  # noqa: F401
 
 
-def serve(gateway: Gateway, socket: str) -> int:
-    """Run libmilter's loop on ``socket`` (inet:PORT@HOST or unix:/path) until stopped."""
+def serve(gateway: Gateway, socket: str, socket_mode: int = DEFAULT_SOCKET_MODE) -> int:
+    """Run libmilter's loop on ``socket`` (inet:PORT@HOST or unix:/path) until stopped;
+    a unix socket gets ``socket_mode``."""
     Milter = _milter_module()
     _import_before_threads()
     if gateway.pool is not None:
@@ -341,54 +341,13 @@ def serve(gateway: Gateway, socket: str) -> int:
              gateway.direction, gateway.policy.timeout_seconds)
     print(f"sekisho milter listening on {socket}", flush=True)
     try:
-        with _listening_without_delay(Milter):
+        with tuned_listener(Milter, socket, socket_mode):
             Milter.runmilter(NAME, socket,
                              int(gateway.policy.timeout_seconds) + MTA_TIMEOUT_MARGIN)
     finally:  # stopped (SIGTERM): the decision workers go with the milter
         if gateway.pool is not None:
             gateway.pool.shutdown()
     return 0
-
-
-@contextlib.contextmanager
-def _listening_without_delay(Milter: Any) -> Iterator[None]:
-    """TCP_NODELAY on libmilter's listening socket (accepted connections inherit it).
-
-    The milter protocol is many small messages each way (a header, a body chunk, a reply);
-    with Nagle's algorithm on, a small write waits for the peer's delayed ACK. bench.mail
-    measured about 45 ms per message before the decision even started on an ``inet:``
-    socket and not on a ``unix:`` one. libmilter opens the socket itself, so it is found
-    right after ``opensocket`` among this process's listening TCP sockets."""
-    library = Milter.milter
-    original = library.opensocket
-
-    def opensocket(*args: Any) -> Any:
-        opened = original(*args)
-        for fd in _listening_tcp_fds():
-            with pysocket.socket(fileno=os.dup(fd)) as listener:
-                listener.setsockopt(pysocket.IPPROTO_TCP, pysocket.TCP_NODELAY, 1)
-        return opened
-
-    library.opensocket = opensocket
-    try:
-        yield
-    finally:
-        library.opensocket = original
-
-
-def _listening_tcp_fds() -> list[int]:
-    found = []
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        try:
-            with pysocket.socket(fileno=os.dup(fd)) as sock:
-                if (sock.family in (pysocket.AF_INET, pysocket.AF_INET6)
-                        and sock.type == pysocket.SOCK_STREAM
-                        and sock.getsockopt(pysocket.SOL_SOCKET, pysocket.SO_ACCEPTCONN)):
-                    found.append(fd)
-        except OSError:  # not a socket (or already closed)
-            continue
-    return found
 
 
 def cmd_milter(args: argparse.Namespace) -> int:
@@ -403,7 +362,8 @@ def cmd_milter(args: argparse.Namespace) -> int:
                             max_message_bytes=args.max_message_bytes or _max_mail_bytes(),
                             relay=relay, workers=workers)
     return serve(gateway, args.socket or os.environ.get("SEKISHO_MILTER_SOCKET")
-                 or DEFAULT_SOCKET)
+                 or DEFAULT_SOCKET,
+                 socket_mode(args.socket_mode or os.environ.get("SEKISHO_MILTER_SOCKET_MODE")))
 
 
 def _max_mail_bytes() -> int:
@@ -418,6 +378,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("milter", help="the mail gateway for Postfix/Sendmail (issue 7)")
     p.add_argument("--socket", help="inet:PORT@HOST or unix:/path "
                    f"(default SEKISHO_MILTER_SOCKET or {DEFAULT_SOCKET})")
+    p.add_argument("--socket-mode", help="permissions of a unix socket, octal (default "
+                   f"SEKISHO_MILTER_SOCKET_MODE or {DEFAULT_SOCKET_MODE:04o}: the MTA's user "
+                   "must be in the milter's group)")
     p.add_argument("--direction", choices=["auto", "outbound", "inbound"], default="auto",
                    help="auto: a sender in the profile's internal domains is outbound")
     p.add_argument("--max-message-bytes", type=int,

@@ -14,9 +14,11 @@ import base64
 import email
 import email.policy
 import os
+import shutil
 import smtplib
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from email.header import decode_header, make_header
@@ -166,3 +168,33 @@ def test_inbound_html_with_macro_docx_arrives_as_text_without_macro(
     else:  # structural mode: the same document without its VBA project
         names = zipfile.ZipFile(BytesIO(data)).namelist()
         assert not [n for n in names if "vbaProject" in n or n.endswith(".bin")], names
+
+
+def test_milter_on_a_unix_socket_serves_postfix(tmp_path_factory: pytest.TempPathFactory
+                                                ) -> None:
+    """``unix:/path`` works as well as ``inet:`` (item 1), with the permissions asked for:
+    Postfix's smtpd runs as ``postfix`` and must be able to connect."""
+    tmp = tmp_path_factory.mktemp("unix-gateway")
+    # Not under pytest's 0700 tmp: the postfix user must reach the socket.
+    socket_dir = Path(tempfile.mkdtemp(prefix="sekisho-milter-"))
+    socket_dir.chmod(0o755)
+    sock = socket_dir / "milter.sock"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEKISHO_")}
+    env.update(SEKISHO_DATA_DIR=str(tmp / "var"), SEKISHO_NER="0", PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "service.cli", "init", "--quiet"], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    try:
+        with running_postfix(0, milter_socket=f"unix:{sock}") as postfix:
+            env["SEKISHO_SMTP_RELAY"] = f"127.0.0.1:{postfix.plain_port}"
+            command = [sys.executable, "-m", "service.cli", "milter", "--socket",
+                       f"unix:{sock}", "--socket-mode", "0666", "--workers", "1"]
+            with milter_process(command, env, sock, tmp / "milter.log"):
+                assert sock.stat().st_mode & 0o777 == 0o666
+                send(postfix, SENDER, [INTERNAL],
+                     make_eml("内部連絡です", subject="unix socket", from_address=SENDER,
+                              to=INTERNAL))
+                [delivered] = postfix.wait_for(INTERNAL)
+                assert parsed(delivered)["X-Sekisho-Decision"] == "pass"
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+

@@ -1,6 +1,7 @@
-"""The milter's decision pool leaves nothing behind: when the milter process dies, however
-it dies, its decision workers and the sanitiser fork servers they started exit too (they
-were seen idling after test runs and benchmarks before)."""
+"""The milter process around libmilter: its decision pool leaves nothing behind (when the
+milter dies, however it dies, its decision workers and the sanitiser fork servers they
+started exit too: they were seen idling after test runs and benchmarks before), and its
+listening socket is tuned (TCP_NODELAY; a unix socket's permissions)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from service.milter import _listening_without_delay
+import pytest
+
+from core.errors import ConfigurationError
+from service.milter_socket import socket_mode, tuned_listener
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,7 +99,7 @@ def test_the_listening_socket_gets_tcp_nodelay() -> None:
     """Small milter messages must not wait for delayed ACKs (bench.mail: about 90 ms a
     message on an inet socket); accepted connections inherit the listener's option."""
     fake = _FakeMilter()
-    with _listening_without_delay(fake):
+    with tuned_listener(fake, "inet:0@127.0.0.1", 0o660):
         fake.milter.opensocket(True)
     listener = fake.milter.listener
     assert listener is not None
@@ -107,3 +111,11 @@ def test_the_listening_socket_gets_tcp_nodelay() -> None:
     finally:
         listener.close()
     assert fake.milter.opensocket.__func__ is _FakeLibmilter.opensocket  # type: ignore[attr-defined]
+
+
+def test_socket_mode_is_octal_and_bounded() -> None:
+    assert socket_mode(None) == 0o660
+    assert socket_mode("0666") == 0o666
+    for bad in ("rw-rw----", "1777", "9"):
+        with pytest.raises(ConfigurationError):
+            socket_mode(bad)
