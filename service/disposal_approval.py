@@ -10,7 +10,7 @@ from core.errors import Conflict, Forbidden, SeparationOfDutiesViolation
 from service.approvals import KIND_DISPOSAL, register_decision_handler, register_expiry_handler
 from service.audit import Mac, append_event
 from service.db import utcnow
-from service.disposal_queue import _mac_of, enqueue_after_commit
+from service.disposal_queue import enqueue_after_commit, mac_of
 from service.disposal_states import (
     APPROVED,
     AWAITING_APPROVAL,
@@ -23,7 +23,7 @@ from service.disposal_states import (
     RUNNING,
     SYSTEM_ACTOR,
     WITNESS_ROLES,
-    _after_approval,
+    after_approval,
 )
 from service.models import Approval, Disposal, User
 
@@ -34,8 +34,8 @@ def _on_disposal_decided(session: Session, approval: Approval, approver: User,
     disposal = session.get(Disposal, approval.object_id, with_for_update=True)
     if disposal is None or disposal.state != AWAITING_APPROVAL:
         return
-    disposal.state = _after_approval(disposal.witness_required) if grant else REJECTED
-    append_event(session, _mac_of(session), actor=approver.name,
+    disposal.state = after_approval(disposal.witness_required) if grant else REJECTED
+    append_event(session, mac_of(session), actor=approver.name,
                  action="disposal.approved" if grant else "disposal.rejected",
                  object_type=OBJECT_TYPE, object_id=disposal.id,
                  details={"approval": approval.id, "state": disposal.state})

@@ -20,7 +20,7 @@ from service.audit import append_event
 from service.db import utcnow
 from service.disposal_approval import approver_of
 from service.disposal_queue import enqueue_disposal
-from service.disposal_request import _chunks, refusals
+from service.disposal_request import in_chunks, refusals
 from service.disposal_states import (
     APPROVED,
     BATCH_SIZE,
@@ -77,7 +77,7 @@ def claim(rt: Runtime, disposal_id: str) -> bool:
 
 
 def _completed_ids(session: Session, ids: Sequence[str]) -> set[str]:
-    return {i for chunk in _chunks(ids) for i in session.execute(
+    return {i for chunk in in_chunks(ids) for i in session.execute(
         select(Erasure.document_id).where(Erasure.document_id.in_(chunk),
                                           Erasure.state == COMPLETED)).scalars()}
 

@@ -31,7 +31,7 @@ def _current_settings() -> Settings:
     return load_settings()
 
 
-def _mac_of(session: Session) -> Mac:
+def mac_of(session: Session) -> Mac:
     mac: Mac | None = session.info.get("audit_mac")
     if mac is not None:
         return mac

@@ -25,7 +25,7 @@ from service.disposal_states import (
     OBJECT_TYPE,
     OPEN_EXPORT_STATES,
     REASONS,
-    _after_approval,
+    after_approval,
 )
 from service.models import Disposal, Document, Export, Job, User
 
@@ -89,7 +89,7 @@ def _scope(kind: str, value: Any, profiles: dict[str, Profile]) -> dict[str, Any
     return {kind: value.strip()}
 
 
-def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+def in_chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
     for at in range(0, len(items), size):
         yield items[at:at + size]
 
@@ -98,7 +98,7 @@ def resolve_documents(session: Session, scope: dict[str, Any]) -> list[Document]
     """The documents in scope now, not erased, with every copy derived from them (DSP-03)."""
     if "document_ids" in scope:
         wanted: list[str] = scope["document_ids"]
-        found = {d.id: d for chunk in _chunks(wanted) for d in session.execute(
+        found = {d.id: d for chunk in in_chunks(wanted) for d in session.execute(
             select(Document).where(Document.id.in_(chunk))).scalars()}
         if missing := [i for i in wanted if i not in found]:
             raise NotFound(f"document_ids: no document {', '.join(missing[:20])}")
@@ -116,7 +116,7 @@ def _copies_of(session: Session, parents: list[str], seen: set[str]) -> list[Doc
     """Derived documents, transitively (a copy of a copy goes too: Saitama 第3 2(5))."""
     copies: list[Document] = []
     while parents:
-        found = [d for chunk in _chunks(parents) for d in session.execute(
+        found = [d for chunk in in_chunks(parents) for d in session.execute(
             select(Document).where(Document.parent_id.in_(chunk),
                                    Document.state != DOC_ERASED)).scalars()
                  if d.id not in seen]
@@ -131,7 +131,7 @@ def refusals(session: Session, docs: Sequence[Document]) -> list[dict[str, Any]]
     ids = [d.id for d in docs]
     held = [d.id for d in docs if d.legal_hold]
     in_export = set(ids) & _ids_in_open_exports(session)
-    busy = {j for chunk in _chunks(ids) for j in session.execute(select(Job.document_id).where(
+    busy = {j for chunk in in_chunks(ids) for j in session.execute(select(Job.document_id).where(
         Job.document_id.in_(chunk), Job.state.in_((JOB_QUEUED, JOB_RUNNING)))).scalars()}
     out = []
     for reason, hit in (("legal_hold", held), ("open_export", [i for i in ids if i in in_export]),
@@ -172,7 +172,7 @@ def request_disposal(session: Session, mac: Mac, profiles: dict[str, Profile],
     disposal = Disposal(
         id=str(uuid.uuid4()), requested_by_id=requester.id, profile=profile.id,
         scope=ask.scope, document_ids=[d.id for d in docs], reason=ask.reason, note=ask.note,
-        state=AWAITING_APPROVAL if spec.approval else _after_approval(spec.witness),
+        state=AWAITING_APPROVAL if spec.approval else after_approval(spec.witness),
         witness_required=spec.witness, total=len(docs), erased=0, failed=[])
     session.add(disposal)
     session.flush()

@@ -23,5 +23,5 @@ MAX_IDS = 100_000
 SYSTEM_ACTOR = "system:disposal"
 
 
-def _after_approval(witness: bool) -> str:
+def after_approval(witness: bool) -> str:
     return AWAITING_WITNESS if witness else APPROVED

@@ -11,15 +11,15 @@ from core.errors import Conflict, NotFound
 from service import approvals
 from service.audit import Mac, append_event
 from service.exchange import record_of_export, update_exchange
-from service.export_request import _advance, _ask_approvals, decide, load_documents
+from service.export_request import advance_export, ask_approvals, decide, load_documents
 from service.export_states import (
     APPROVED,
     AWAITING,
     DENIED,
     EXPIRED,
     REJECTED,
-    _audit,
-    _set_state,
+    audit_export,
+    set_export_state,
 )
 from service.models import Approval, Document, Export, User
 from service.runtime import Runtime
@@ -47,8 +47,8 @@ def on_export_decided(session: Session, approval: Approval, approver: User,
     if record is not None:
         update_exchange(record, approvers=_approver_names(session, export))
     if not grant:
-        _set_state(session, export, REJECTED)
-        _audit(session, rt, approver.name, "export.rejected", export, approval=approval.id)
+        set_export_state(session, export, REJECTED)
+        audit_export(session, rt, approver.name, "export.rejected", export, approval=approval.id)
         return
     requester = session.get_one(User, export.requested_by_id)
     docs = list(session.execute(select(Document).where(
@@ -58,14 +58,14 @@ def on_export_decided(session: Session, approval: Approval, approver: User,
     decision = decide(rt, export, docs, requester, granted)
     export.decision = decision.to_dict()
     if decision.denied:
-        _set_state(session, export, DENIED)
+        set_export_state(session, export, DENIED)
     elif decision.pending_approvals:
-        _ask_approvals(rt, session, export, decision, requester)
+        ask_approvals(rt, session, export, decision, requester)
     else:
         # Not packaged here: a generated password must reach the REQUESTER once, never the
         # approver, so the requester makes the package (POST /v1/exports/{id}/package).
-        _set_state(session, export, APPROVED)
-    _audit(session, rt, approver.name, "export.redecided", export, approval=approval.id,
+        set_export_state(session, export, APPROVED)
+    audit_export(session, rt, approver.name, "export.redecided", export, approval=approval.id,
            decision=decision.decision, granted=sorted(granted))
 
 
@@ -81,8 +81,8 @@ def package_approved(rt: Runtime, session: Session, export: Export,
     docs = load_documents(session, user, export.document_ids)
     granted = approvals.granted_rules(session, "export", export.id)
     decision = decide(rt, export, docs, user, granted)
-    password = _advance(rt, session, export, docs, decision, user)
-    _audit(session, rt, user.name, "export.package_requested", export,
+    password = advance_export(rt, session, export, docs, decision, user)
+    audit_export(session, rt, user.name, "export.package_requested", export,
            decision=decision.decision)
     return password
 
@@ -92,7 +92,7 @@ def on_export_approval_expired(session: Session, mac: Mac, approval: Approval) -
     export = session.get(Export, approval.object_id, with_for_update=True)
     if export is None or export.state != AWAITING:
         return
-    _set_state(session, export, EXPIRED)
+    set_export_state(session, export, EXPIRED)
     append_event(session, mac, actor="system", action="export.expired",
                  object_type="export", object_id=export.id, details={"approval": approval.id})
 

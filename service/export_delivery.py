@@ -22,8 +22,8 @@ from service.export_states import (
     DOWNLOADABLE,
     ERASED,
     READ_ONCE_REASON,
-    _audit,
-    _set_state,
+    audit_export,
+    set_export_state,
 )
 from service.models import Export, User
 from service.runtime import Runtime
@@ -57,9 +57,9 @@ def take_download(rt: Runtime, session: Session, export: Export, user: User) -> 
                        code="download_limit_reached")
     data = read_version(session, rt.blobs, export.package_document_id, PACKAGE_BLOB)
     session.refresh(export)
-    _set_state(session, export, DELIVERED, downloads=export.downloads,
+    set_export_state(session, export, DELIVERED, downloads=export.downloads,
                last_download_at=utcnow().isoformat() + "Z")
-    _audit(session, rt, user.name, "export.downloaded", export, downloads=export.downloads)
+    audit_export(session, rt, user.name, "export.downloaded", export, downloads=export.downloads)
     return data
 
 
@@ -88,7 +88,7 @@ def record_confirmation(rt: Runtime, session: Session, export: Export, user: Use
     if record is not None:
         update_exchange(record, delivery={"confirmation": confirmation},
                         outcome=CONFIRMED if matched else "delivery_mismatch")
-    _audit(session, rt, user.name, "export.delivery_confirmed" if matched
+    audit_export(session, rt, user.name, "export.delivery_confirmed" if matched
            else "export.delivery_mismatch", export, confirmation=confirmation)
     return matched
 

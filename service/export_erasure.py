@@ -14,7 +14,7 @@ from core.states import DOC_ERASED
 from service.db import utcnow
 from service.erasure import EraseRequest, RecordSigner, default_record_signer, erase_document
 from service.exchange import record_of_export, update_exchange
-from service.export_states import ERASED, READ_ONCE_REASON, _audit, _set_state
+from service.export_states import ERASED, READ_ONCE_REASON, audit_export, set_export_state
 from service.models import Document, Export
 from service.runtime import Runtime
 
@@ -35,11 +35,11 @@ def erase_package(rt: Runtime, export_id: str, request: EraseRequest,
         export = session.get_one(Export, export_id, with_for_update=True)
         export.erasure_id = erasure.id
         purged = utcnow()
-        _set_state(session, export, final_state, erasure_id=erasure.id)
+        set_export_state(session, export, final_state, erasure_id=erasure.id)
         record = record_of_export(session, export_id)
         if record is not None:
             update_exchange(record, staging_purged_at=purged)
-        _audit(session, rt, request.operator, "export.package_erased", export,
+        audit_export(session, rt, request.operator, "export.package_erased", export,
                erasure=erasure.id, reason=request.reason)
     return erasure.id
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.exchange import record_of_export
 from service.export_erasure import package_erased
-from service.export_states import _partner
+from service.export_states import partner_of
 from service.models import Export
 
 
@@ -20,7 +20,7 @@ def export_json(session: Session, export: Export) -> dict[str, Any]:
     record = record_of_export(session, export.id)
     return {
         "id": export.id, "state": export.state, "profile": export.profile,
-        "method": export.method, "recipient": _partner(export),
+        "method": export.method, "recipient": partner_of(export),
         "requested_by": export.requested_by.name, "document_ids": export.document_ids,
         "requested_format": export.requested_format, "decision": export.decision,
         "approval_ids": export.approval_ids or [],

@@ -19,12 +19,12 @@ from service.export_package import (
     sendable_file,
     store_package,
 )
-from service.export_states import READY, _audit, _set_state
+from service.export_states import READY, audit_export, set_export_state
 from service.models import Document, Export
 from service.runtime import Runtime
 
 
-def _package(rt: Runtime, session: Session, export: Export, docs: Sequence[Document],
+def make_package(rt: Runtime, session: Session, export: Export, docs: Sequence[Document],
              decision: ExportDecision) -> str | None:
     files: list[PackedFile] = [sendable_file(session, rt, d) for d in docs]
     package: Package = build_package(rt, files, decision, export)
@@ -47,8 +47,8 @@ def _package(rt: Runtime, session: Session, export: Export, docs: Sequence[Docum
     record = record_of_export(session, export.id)
     if record is not None:
         record.content = [f.entry(d.label) for f, d in zip(files, docs, strict=True)]
-    _set_state(session, export, READY, sent=sent)
-    _audit(session, rt, "system", "export.packaged", export, package=sent,
+    set_export_state(session, export, READY, sent=sent)
+    audit_export(session, rt, "system", "export.packaged", export, package=sent,
            package_document=stored.id, read_once=export.read_once,
            expires_at=export.expires_at.isoformat() + "Z" if export.expires_at else None)
     return package.password

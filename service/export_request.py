@@ -29,8 +29,8 @@ from keys.export import ExportFormat
 from service import approvals
 from service.exchange import record_exchange
 from service.export_package import PACKAGE_KIND
-from service.export_packaging import _package
-from service.export_states import AWAITING, DENIED, _audit, _partner, _set_state
+from service.export_packaging import make_package
+from service.export_states import AWAITING, DENIED, audit_export, partner_of, set_export_state
 from service.models import Approval, Document, Export, User
 from service.runtime import Runtime
 
@@ -149,30 +149,30 @@ def create_export(rt: Runtime, session: Session, user: User,
     export.decision = decision.to_dict()
     session.add(export)
     session.flush()
-    record_exchange(session, source="export", profile=export.profile, partner=_partner(export),
+    record_exchange(session, source="export", profile=export.profile, partner=partner_of(export),
                     method=export.method, content=_content(docs), requested_by=user.name,
                     approvers=[], outcome=DENIED, reasons=export.decision["reasons"],
                     export_id=export.id)
-    _audit(session, rt, user.name, "export.requested", export, decision=decision.decision,
+    audit_export(session, rt, user.name, "export.requested", export, decision=decision.decision,
            requirements=export.decision["requirements"], documents=export.document_ids)
-    return export, _advance(rt, session, export, docs, decision, user)
+    return export, advance_export(rt, session, export, docs, decision, user)
 
 
-def _advance(rt: Runtime, session: Session, export: Export, docs: Sequence[Document],
+def advance_export(rt: Runtime, session: Session, export: Export, docs: Sequence[Document],
              decision: ExportDecision, requester: User) -> str | None:
     """Move to the state the decision allows: denied, awaiting approval, or packaged."""
     export.decision = decision.to_dict()
     if decision.denied:
-        _set_state(session, export, DENIED)
+        set_export_state(session, export, DENIED)
         return None
     if decision.pending_approvals:
-        _ask_approvals(rt, session, export, decision, requester)
-        _set_state(session, export, AWAITING)
+        ask_approvals(rt, session, export, decision, requester)
+        set_export_state(session, export, AWAITING)
         return None
-    return _package(rt, session, export, docs, decision)
+    return make_package(rt, session, export, docs, decision)
 
 
-def _ask_approvals(rt: Runtime, session: Session, export: Export, decision: ExportDecision,
+def ask_approvals(rt: Runtime, session: Session, export: Export, decision: ExportDecision,
                    requester: User) -> None:
     """One request per pending rule (Chiba 6.2(9)イ, Ishikawa 第12(7)/第18); a rule already
     waiting is not asked twice."""
@@ -190,6 +190,6 @@ def _ask_approvals(rt: Runtime, session: Session, export: Export, decision: Expo
             object_id=export.id, requester=requester, reasons=[reason.to_dict()],
             payload={"rule": reason.rule, "export": export.id, "approver": reason.approver,
                      "documents": list(reason.documents), "method": export.method,
-                     "recipient": _partner(export)},
+                     "recipient": partner_of(export)},
             profile=profile)
         export.approval_ids = [*(export.approval_ids or []), approval.id]

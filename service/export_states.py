@@ -20,19 +20,19 @@ DOWNLOADABLE = frozenset({READY, DELIVERED})
 READ_ONCE_REASON = "読後廃棄"
 
 
-def _partner(export: Export) -> dict[str, Any]:
+def partner_of(export: Export) -> dict[str, Any]:
     partner = {k: v for k, v in export.recipient.items() if k != "certificate_pem"}
     partner["has_certificate"] = bool(export.recipient.get("certificate_pem"))
     return partner
 
 
-def _audit(session: Session, rt: Runtime, actor: str, action: str, export: Export,
+def audit_export(session: Session, rt: Runtime, actor: str, action: str, export: Export,
            **details: Any) -> None:
     append_event(session, rt.audit_mac, actor=actor, action=action, object_type="export",
                  object_id=export.id, details={"state": export.state, **details})
 
 
-def _set_state(session: Session, export: Export, state: str, **delivery: Any) -> None:
+def set_export_state(session: Session, export: Export, state: str, **delivery: Any) -> None:
     export.state = state
     record = record_of_export(session, export.id)
     if record is not None:
