@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.roles import SECURITY_ADMIN
 from core.settings import Settings
 from service.accounts import count_users, create_token, create_user
+from service.drivers import require_drivers
 from service.runtime import build_runtime, prepare_data_dir, validated_profiles
 
 BOOTSTRAP_ADMIN = "admin"
@@ -13,6 +14,7 @@ BOOTSTRAP_ADMIN = "admin"
 def initialise(settings: Settings, *, quiet: bool = False) -> str | None:
     """Idempotent. Returns the admin token when this call created the admin, else None."""
     validated_profiles(settings)  # an invalid profile stops us before anything is created
+    require_drivers(settings)  # so does a URL whose client library is missing
     prepare_data_dir(settings)
     rt = build_runtime(settings)
     with rt.sessions.begin() as session:

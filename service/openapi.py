@@ -59,11 +59,14 @@ DOCS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/documents/{document_id}"): {
         "summary": "State, labels, findings, processing report, job progress and history."},
     ("GET", "/v1/documents/{document_id}/content"): {
-        "summary": "Decrypted content: `variant` = labelled (default when ready), sanitised or "
-                   "original. Submitter and approvers only; never for a quarantined document. "
+        "summary": "Decrypted content: `variant` = labelled (the default), sanitised or "
+                   "original. Without `variant` only a cleaned version is returned: 409 "
+                   "`not_processed` until there is one (the original only when asked for). "
+                   "Submitter and approvers only; never for a quarantined document. "
                    "The labelled file's name starts with the classification (【機密性2】) and "
                    "`X-Sekisho-Label` carries the label (the sidecar for images).",
         "content": "application/octet-stream",
+        "errors": {"409": "not_processed (no cleaned version yet, or processing failed)"},
         "query": {"variant": "labelled | sanitised | original"}},
     ("POST", "/v1/documents/{document_id}/retry"): {
         "summary": "Re-run processing of a failed document from its last completed stage.",

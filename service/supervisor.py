@@ -25,7 +25,11 @@ def worker_command(concurrency: int = 1) -> list[str]:
 
 
 def run_worker(concurrency: int = 1) -> int:
+    from core.settings import load_settings
+    from service.drivers import require_drivers
     from service.queue import QUEUE
+
+    require_drivers(load_settings())
     from service.tasks import celery_app
 
     # solo runs tasks in the worker process itself: the simplest thing for one embedded worker.

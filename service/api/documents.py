@@ -33,6 +33,7 @@ from service.versions import find_blob, record_blob, stream_version
 log = logging.getLogger("sekisho.api")
 bp = Blueprint("documents", __name__, url_prefix="/v1/documents")
 VARIANTS = (LABELLED, SANITISED, ORIGINAL)
+CLEANED_VARIANTS = (LABELLED, SANITISED)
 PAGE_MAX = 200
 
 
@@ -177,11 +178,16 @@ def get_content(document_id: str) -> Response:
     if doc.state == DOC_QUARANTINED:
         raise Forbidden("the malware scanner reported this document; it is quarantined")
     variant = request.args.get("variant")
-    kinds = [variant] if variant else list(VARIANTS)
     if variant is not None and variant not in VARIANTS:
         raise NotFound(f"no variant {variant!r}; use one of {', '.join(VARIANTS)}")
+    # Without ?variant, only a cleaned version: the original as uploaded (active content
+    # and metadata included) is never what a plain download returns, even before the
+    # pipeline has finished or after it failed.
+    kinds = [variant] if variant else list(CLEANED_VARIANTS)
     session = db_session()
     blob = next((b for k in kinds if (b := find_blob(session, doc.id, k)) is not None), None)
+    if blob is None and variant is None:
+        raise Conflict(_not_cleaned_message(doc), code="not_processed")
     if blob is None:
         raise NotFound("the requested version does not exist yet")
     chunks = stream_version(session, runtime().blobs, blob)
@@ -195,6 +201,14 @@ def get_content(document_id: str) -> Response:
         headers["X-Sekisho-Label"] = quote(encode_label(doc.label), safe="")
     return Response(stream_with_context(chunks), mimetype=blob.content_type or
                     "application/octet-stream", headers=headers)
+
+
+def _not_cleaned_message(doc: Document) -> str:
+    if doc.state == DOC_FAILED:
+        return ("the document failed processing and has no cleaned version; "
+                "?variant=original returns the upload as it was")
+    return (f"the document is {doc.state}: poll GET /v1/documents/{doc.id} until it is "
+            "processed (?variant=original returns the upload as it was)")
 
 
 def _disposition(filename: str | None, kind: str) -> str:

@@ -118,6 +118,19 @@ def test_original_content_round_trips(client: Any, uploader: dict[str, str]) -> 
     assert missing.status_code == 404
 
 
+def test_a_plain_download_before_processing_never_returns_the_original(
+        client: Any, uploader: dict[str, str]) -> None:
+    """The upload still carries its JavaScript and metadata: without ?variant only a cleaned
+    version is returned, and before there is one the answer says to wait."""
+    doc = client.post("/v1/documents", headers=uploader,
+                      data={"file": (io.BytesIO(b"%PDF-1.7 not yet cleaned"), "a.pdf")}
+                      ).get_json()
+    early = client.get(f"/v1/documents/{doc['id']}/content", headers=uploader)
+    assert early.status_code == 409
+    assert early.get_json()["error"] == "not_processed"
+    assert b"not yet cleaned" not in early.data
+
+
 def test_errors_never_leak_a_stack_trace(client: Any, uploader: dict[str, str]) -> None:
     response = client.post("/v1/documents/abc/content", headers=uploader)
     assert response.status_code == 405
