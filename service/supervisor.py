@@ -17,7 +17,7 @@ POLL_SECONDS = 0.5
 def gunicorn_command(settings: Settings, bind: str) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--bind", bind,
             "--workers", str(settings.web_workers), "--access-logfile", "-",
-            "--timeout", "120", "service.wsgi:app"]
+            "--timeout", "120", "--config", "python:service.gunicorn_conf", "service.wsgi:app"]
 
 
 def worker_command(concurrency: int = 1) -> list[str]:
