@@ -117,13 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="sekisho-bench-mail-"))
     milter_port = free_port()
     endpoint: int | Path = milter_port
-    spec = f"inet:{milter_port}@127.0.0.1"
+    spec = f"inet:{milter_port}@127.0.0.1"  # libmilter's form; Postfix's is inet:HOST:PORT
+    postfix_spec = None
     if args.socket == "unix":  # the postfix user must reach it: not under a 0700 directory
         work.chmod(0o755)
         endpoint = work / "milter.sock"
-        spec = f"unix:{endpoint}"
+        spec = postfix_spec = f"unix:{endpoint}"
     try:
-        with running_postfix(milter_port, milter_socket=spec) as postfix:
+        with running_postfix(milter_port, milter_socket=postfix_spec) as postfix:
             command = [sys.executable, "-m", "service.cli", "milter", "--socket", spec,
                        "--socket-mode", "0666"]
             with milter_process(command, milter_env(work / "var", postfix.plain_port),
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(f"mail gateway: {len(raw) / 1024:.0f} KB message (DOCX + PDF), "
           f"{args.messages} messages per port, {CONCURRENCY} concurrent connections, "
-          f"NER off, no Office conversion, milter on a {args.socket} socket")
+          f"NER off, no Office conversion, milter socket: {args.socket}")
     for name, values, rate in (("without milter", plain, plain_rate),
                                ("with milter", gated, gated_rate)):
         print(f"  {name:<15} p50 {pct(values, 0.5):8.1f} ms  p99 {pct(values, 0.99):8.1f} ms"
