@@ -244,7 +244,9 @@ def make_milter_class() -> type:
                         else Milter.TEMPFAIL)
             original = message.header_texts()
             edits = spoofed_header_deletions(original)
-            if result.decision == "rewrite" and result.message is not None:
+            # "pass" may carry a message too: attachments with their metadata stripped
+            # (issue 7, item 3); only "pass" with no message leaves the original as it is.
+            if result.message is not None:
                 new_headers, new_body = split_message(result.message)
                 edits += header_edits(original, new_headers)
                 for start in range(0, max(len(new_body), 1), REPLACEBODY_CHUNK):

@@ -65,6 +65,9 @@ def fake_decision(rt: Any, raw: bytes, envelope: Envelope) -> MailResult:
     if subject == "rewrite":
         return MailResult("rewrite", 250, "2.0.0", message=REWRITTEN,
                           add_headers=[("X-Sekisho-Decision", "rewrite")])
+    if subject == "stripped":  # pass, with the attachments' metadata stripped
+        return MailResult("pass", 250, "2.0.0", message=REWRITTEN,
+                          add_headers=[("X-Sekisho-Decision", "pass")])
     if subject == "notify":
         return MailResult("rewrite", 250, "2.0.0", message=REWRITTEN,
                           notifications=[Notification(envelope.mail_from, "pw", "secret")])
@@ -200,6 +203,14 @@ def test_pass_adds_headers(milter_port: int) -> None:
     assert actions[-1][0] == C.SMFIR_ACCEPT
     assert ("X-Sekisho-Decision", "pass") in {(p["name"], p["value"]) for c, p in actions
                                               if c == C.SMFIR_ADDHEADER}
+
+
+def test_pass_with_metadata_stripped_replaces_the_body(milter_port: int) -> None:
+    """A pass that changed the message (metadata stripped) must deliver the changed one."""
+    actions = converse(milter_port, "stripped")
+    assert actions[-1][0] == C.SMFIR_ACCEPT
+    body = "".join(p["buf"] for c, p in actions if c == C.SMFIR_REPLBODY)
+    assert body == "書き換えた本文\r\n"
 
 
 def test_unsent_notification_tempfails_the_message(milter_port: int) -> None:

@@ -142,6 +142,28 @@ def test_c2_attachment_arrives_encrypted_and_sender_gets_password(
     assert str(make_header(decode_header(notice["Subject"] or "")))
 
 
+def test_unrestricted_attachment_passes_with_its_metadata_stripped(
+        gateway: PostfixInstance) -> None:
+    """Pass with metadata stripped (item 3): what arrives is the cleaned, labelled file,
+    never the original with its author and company."""
+    docx = make_docx(["来週の打合せ日程のご連絡"], author="山田太郎", company="埼玉県警察本部")
+    raw = make_eml("日程のご連絡です。", subject="日程", from_address=SENDER, to=EXTERNAL,
+                   attachments=[("schedule.docx", "application/vnd.openxmlformats-"
+                                 "officedocument.wordprocessingml.document", docx)])
+    before = len(gateway.delivered(EXTERNAL))
+    send(gateway, SENDER, [EXTERNAL], raw)
+    delivered = parsed(gateway.wait_for(EXTERNAL, before + 1)[-1])
+    assert delivered["X-Sekisho-Decision"] == "pass", delivered.as_string()[:2000]
+    assert_well_formed(delivered)
+    [(name, data)] = attachments(delivered)
+    assert name.endswith(".docx") and data != docx
+    members = zipfile.ZipFile(BytesIO(data))
+    properties = b"".join(members.read(n) for n in members.namelist()
+                          if n.startswith("docProps/"))
+    assert "山田太郎".encode() not in properties and "埼玉県警察本部".encode() not in properties
+    assert b"Sekisho" in properties  # our label is what the properties carry now
+
+
 def test_inbound_html_with_macro_docx_arrives_as_text_without_macro(
         gateway: PostfixInstance) -> None:
     docm = make_docx(["添付の手順書を確認してください"], macro=True)
