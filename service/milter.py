@@ -207,6 +207,13 @@ def make_milter_class() -> type:
                                             "the gateway failed; try again later"))
                 return Milter.TEMPFAIL  # type: ignore[no-any-return]
 
+        def data(self) -> int:
+            # Asked for only so that the MTA waits for an answer at DATA. Without it,
+            # Postfix sends the DATA macros and no command; its next small write (the
+            # first header) then waits for our delayed ACK: 40 ms on every message
+            # (bench.mail, strace).
+            return Milter.CONTINUE  # type: ignore[no-any-return]
+
         def abort(self) -> int:
             self.message = None
             return Milter.CONTINUE  # type: ignore[no-any-return]
